@@ -1,0 +1,88 @@
+"""The signed-in account: verify_credentials and update_credentials."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from fedianon.api import entities
+from fedianon.api.auth import require_user
+from fedianon.api.params import Params, read_params
+from fedianon.context import app_context
+from fedianon.errors import ValidationFailed
+from fedianon.models.social import FollowRequest
+from fedianon.services import accounts as account_service
+
+
+async def _credential(request: Request, account_id: int) -> JSONResponse:
+    from fedianon.models.accounts import Account
+
+    acc = await Account.get(id=account_id)
+    pending = await FollowRequest.filter(target_account_id=acc.id).count()
+    return JSONResponse(
+        entities.credential_account(acc, app_context(request).urls, follow_requests_count=pending)
+    )
+
+
+async def verify_credentials(request: Request) -> JSONResponse:
+    account = await require_user(request, "read:accounts")
+    return await _credential(request, account.id)
+
+
+def _profile_fields(params: Params) -> list[tuple[str, str]] | None:
+    raw = params.raw("fields_attributes")
+    if raw is None:
+        return None
+    items = (
+        raw
+        if isinstance(raw, list)
+        else [raw[k] for k in sorted(raw, key=lambda k: (len(k), k))]
+        if isinstance(raw, dict)
+        else None
+    )
+    if items is None:
+        raise ValidationFailed(
+            "Validation failed: fields_attributes must be a list of {name, value}"
+        )
+    fields: list[tuple[str, str]] = []
+    for item in items:
+        if not isinstance(item, dict):
+            raise ValidationFailed(
+                "Validation failed: fields_attributes must be a list of {name, value}"
+            )
+        fields.append((str(item.get("name") or ""), str(item.get("value") or "")))
+    return fields
+
+
+async def update_credentials(request: Request) -> JSONResponse:
+    account = await require_user(request, "write:accounts")
+    params = await read_params(request)
+    source = params.dict("source")
+    source_params = Params(source)
+    update = account_service.ProfileUpdate(
+        display_name=params.str("display_name"),
+        note=params.str("note"),
+        locked=params.bool("locked"),
+        bot=params.bool("bot"),
+        discoverable=params.bool("discoverable"),
+        indexable=params.bool("indexable"),
+        hide_collections=params.bool("hide_collections"),
+        fields=_profile_fields(params),
+        default_visibility=source_params.str("privacy"),
+        default_sensitive=source_params.bool("sensitive"),
+        default_language=source_params.str("language"),
+    )
+    await account_service.update_profile(account, update)
+    images = request.app.state.ctx.extras.get("profile_images")
+    if images is not None and ("avatar" in params.files or "header" in params.files):
+        await images(account, params.files.get("avatar"), params.files.get("header"))
+    return await _credential(request, account.id)
+
+
+routes = [
+    Route("/api/v1/accounts/verify_credentials", verify_credentials, methods=["GET"]),
+    Route(
+        "/api/v1/accounts/update_credentials", update_credentials, methods=["PATCH", "PUT", "POST"]
+    ),
+]

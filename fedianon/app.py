@@ -1,0 +1,103 @@
+"""The composition root: builds the Starlette app, mounts every route, opens the database and
+starts the in-process worker. The only module that imports `web`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute
+
+from fedianon.api import accounts as api_accounts
+from fedianon.api import instance as api_instance
+from fedianon.api import oauth as api_oauth
+from fedianon.api.cors import ApiCorsMiddleware
+from fedianon.api.errors import EXCEPTION_HANDLERS
+from fedianon.context import AppContext
+from fedianon.db import close_db, init_db
+from fedianon.jobs.registry import WorkerContext
+from fedianon.jobs.worker import Worker
+from fedianon.logs import AccessLogMiddleware
+from fedianon.services.accounts import ensure_instance_actor
+from fedianon.settings import Settings
+from web import routes as web_routes
+from web.session import SessionMiddleware
+
+log = logging.getLogger("fedianon.app")
+NO_SESSION_PATHS = (
+    "/api/",
+    "/oauth/token",
+    "/oauth/revoke",
+    "/.well-known/",
+    "/nodeinfo",
+    "/users/",
+    "/inbox",
+    "/actor",
+    "/media/",
+    "/static/",
+)
+
+
+def all_routes() -> list[BaseRoute]:
+    return [
+        *api_oauth.routes,
+        *api_instance.routes,
+        *api_accounts.routes,
+        *web_routes.routes,
+    ]
+
+
+def worker_context(ctx: AppContext) -> WorkerContext:
+    return WorkerContext(settings=ctx.settings, urls=ctx.urls)
+
+
+def create_app(settings: Settings, *, start_worker: bool | None = None) -> Starlette:
+    ctx = AppContext.build(settings)
+    run_worker = settings.workers > 0 if start_worker is None else start_worker
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await init_db(settings.database)
+        await ensure_instance_actor(ctx.urls, settings.domain)
+        worker = None
+        task = None
+        if run_worker:
+            worker = Worker(worker_context(ctx), concurrency=max(4, settings.workers * 8))
+            task = asyncio.create_task(worker.run())
+            ctx.extras["worker"] = worker
+        try:
+            yield
+        finally:
+            if worker is not None and task is not None:
+                worker.stop()
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(task, 10)
+            await close_db()
+
+    app = Starlette(
+        routes=all_routes(),
+        middleware=[
+            Middleware(ApiCorsMiddleware),
+            Middleware(
+                SessionMiddleware,
+                secret=settings.secret_key,
+                secure=settings.secure_cookies,
+                paths_without=NO_SESSION_PATHS,
+            ),
+        ],
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    app.state.render_error_page = web_routes.render_error_page
+    return app
+
+
+def create_asgi(settings: Settings, **kwargs: object) -> AccessLogMiddleware:
+    """The app wrapped in the access log (outermost, so it sees the final status)."""
+    app = create_app(settings, **kwargs)  # type: ignore[arg-type]
+    return AccessLogMiddleware(app, routes_app=app)

@@ -1,0 +1,286 @@
+"""The `fedianon` command, in the spirit of Mastodon's `tootctl`.
+
+fedianon serve | worker | migrate | config check
+fedianon accounts create HANDLE [--role admin|moderator|user] [--password-stdin]
+fedianon accounts modify HANDLE [--role R] [--suspend|--unsuspend] [--disable|--enable]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+
+from fedianon.errors import FedianonError
+from fedianon.logs import configure_logging
+from fedianon.settings import Settings, SettingsError, describe, load_settings
+
+T = TypeVar("T")
+
+
+def _settings(generate_secrets: bool = True) -> Settings:
+    try:
+        return load_settings(generate_secrets=generate_secrets)
+    except SettingsError as exc:
+        click.echo(f"fedianon: configuration error: {exc}", err=True)
+        sys.exit(2)
+
+
+def _run(coro_factory: Callable[[], Awaitable[T]]) -> T:
+    try:
+        return asyncio.run(coro_factory())  # type: ignore[arg-type]
+    except FedianonError as exc:
+        click.echo(f"fedianon: {exc.message}", err=True)
+        sys.exit(1)
+    except (OSError, ConnectionError) as exc:
+        click.echo(
+            f"fedianon: cannot reach the database or a service: {exc.__class__.__name__}: {exc}",
+            err=True,
+        )
+        sys.exit(1)
+
+
+def with_db(func: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
+    @functools.wraps(func)
+    async def wrapper(settings: Settings, *args: Any, **kwargs: Any) -> T:
+        from fedianon.db import close_db, init_db
+
+        await init_db(settings.database)
+        try:
+            return await func(settings, *args, **kwargs)
+        finally:
+            await close_db()
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """fedianon: a federated ActivityPub server for campus communities."""
+
+
+# --- serve / worker / migrate ------------------------------------------------------------------
+
+
+@main.command()
+@click.option(
+    "--host", default=None, help="Address to listen on (default from FEDIANON_BIND, 127.0.0.1)."
+)
+@click.option(
+    "--port", default=None, type=int, help="Port to listen on (default from FEDIANON_BIND, 8000)."
+)
+def serve(host: str | None, port: int | None) -> None:
+    """Serve the web app, the APIs and (unless FEDIANON_WORKERS=0) the job worker."""
+    import uvicorn
+
+    from fedianon.app import create_asgi
+
+    settings = _settings()
+    configure_logging()
+    bind_host, _, bind_port = settings.bind.rpartition(":")
+    host = host or bind_host or "127.0.0.1"
+    port = port or int(bind_port or 8000)
+    click.echo(
+        f"fedianon is starting on {settings.base_url} (listening on {host}:{port})", err=True
+    )
+    if not settings.sign_up_open:
+        click.echo(
+            "Sign-up is closed until FEDIANON_CAMPUS_DOMAINS is set (e.g. FEDIANON_CAMPUS_DOMAINS=campus.example).",
+            err=True,
+        )
+    else:
+        click.echo(f"Sign-up is open for: {', '.join(settings.campus_domains)}", err=True)
+    click.echo(
+        "Create the first admin with:  echo 'a-long-password' | fedianon accounts create admin_handle --role admin --password-stdin",
+        err=True,
+    )
+    config = uvicorn.Config(
+        create_asgi(settings),
+        host=host,
+        port=port,
+        access_log=False,
+        log_config=None,
+        server_header=False,
+        proxy_headers=False,
+        lifespan="on",
+        ws="websockets-sansio",
+    )
+    uvicorn.Server(config).run()
+
+
+@main.command()
+@click.option("--concurrency", default=8, show_default=True, help="Jobs run at the same time.")
+def worker(concurrency: int) -> None:
+    """Run the job worker alone (deliveries, fan-out, fetches, blocklist refreshes)."""
+    settings = _settings()
+    configure_logging()
+
+    async def run() -> None:
+        from fedianon.app import worker_context
+        from fedianon.context import AppContext
+        from fedianon.db import close_db, init_db
+        from fedianon.jobs.setup import register_all
+        from fedianon.jobs.worker import Worker
+
+        register_all()
+        await init_db(settings.database)
+        runner = Worker(worker_context(AppContext.build(settings)), concurrency=concurrency)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, runner.stop)
+        try:
+            await runner.run()
+        finally:
+            await close_db()
+
+    _run(run)
+
+
+@main.command()
+def migrate() -> None:
+    """Apply pending database migrations."""
+    settings = _settings()
+
+    async def run() -> list[str]:
+        from fedianon.db import migrate as apply
+
+        return await apply(settings.database)
+
+    applied = _run(run)
+    if applied:
+        click.echo(f"Applied {len(applied)} migration(s): {', '.join(applied)}")
+    else:
+        click.echo("The database is up to date.")
+
+
+# --- config ----------------------------------------------------------------------------------
+
+
+@main.group()
+def config() -> None:
+    """Inspect the configuration."""
+
+
+@config.command("check")
+def config_check() -> None:
+    """Validate the settings and print the effective ones (secrets masked)."""
+    settings = _settings(generate_secrets=False)
+    width = max(len(name) for name, _ in describe(settings))
+    for name, value in describe(settings):
+        click.echo(f"{name.ljust(width)}  {value}")
+    if not settings.secret_key:
+        click.echo(
+            "note: secrets are not generated yet; `fedianon migrate` or `make run` writes them to the data directory."
+        )
+    click.echo("Configuration OK.")
+
+
+# --- accounts --------------------------------------------------------------------------------
+
+
+@main.group()
+def accounts() -> None:
+    """Create and modify local accounts (admin-created accounts skip campus verification)."""
+
+
+def _read_password(password_stdin: bool) -> str | None:
+    if not password_stdin:
+        return None
+    value = sys.stdin.readline().rstrip("\r\n")
+    if not value:
+        click.echo("fedianon: no password on standard input", err=True)
+        sys.exit(2)
+    return value
+
+
+@accounts.command("create")
+@click.argument("handle")
+@click.option(
+    "--role", type=click.Choice(["user", "moderator", "admin"]), default="user", show_default=True
+)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def accounts_create(handle: str, role: str, password_stdin: bool) -> None:
+    """Create a local account HANDLE."""
+    settings = _settings()
+    password = _read_password(password_stdin)
+    generated = None
+    if password is None:
+        import secrets
+
+        generated = password = secrets.token_urlsafe(18)
+
+    @with_db
+    async def run(settings: Settings) -> str:
+        from fedianon.services.accounts import create_local_account
+        from fedianon.urls import LocalUrls
+
+        account = await create_local_account(
+            LocalUrls(settings.base_url), handle=handle, password=password, role=role
+        )
+        return account.username
+
+    username = _run(lambda: run(settings))
+    click.echo(f"Created @{username}@{settings.domain} with role {role}.")
+    if generated:
+        click.echo(f"Password: {generated}")
+
+
+@accounts.command("modify")
+@click.argument("handle")
+@click.option("--role", type=click.Choice(["user", "moderator", "admin"]), default=None)
+@click.option("--suspend", is_flag=True)
+@click.option("--unsuspend", is_flag=True)
+@click.option("--disable", is_flag=True, help="Stop the account from signing in.")
+@click.option("--enable", is_flag=True)
+@click.option("--password-stdin", is_flag=True, help="Set a new password read from standard input.")
+def accounts_modify(
+    handle: str,
+    role: str | None,
+    suspend: bool,
+    unsuspend: bool,
+    disable: bool,
+    enable: bool,
+    password_stdin: bool,
+) -> None:
+    """Change the role or state of a local account."""
+    if (suspend and unsuspend) or (disable and enable):
+        click.echo(
+            "fedianon: choose one of --suspend/--unsuspend and one of --disable/--enable", err=True
+        )
+        sys.exit(2)
+    settings = _settings()
+    password = _read_password(password_stdin)
+
+    @with_db
+    async def run(settings: Settings) -> str:
+        from fedianon.services.accounts import Modification, modify_account
+        from fedianon.services.oauth import revoke_all_for_account
+
+        account = await modify_account(
+            handle,
+            Modification(
+                role=role,
+                suspend=suspend,
+                unsuspend=unsuspend,
+                disable=disable,
+                enable=enable,
+                password=password,
+            ),
+        )
+        if suspend or disable or password:
+            await revoke_all_for_account(account)
+        state = (
+            "suspended" if account.suspended_at else "disabled" if account.disabled_at else "active"
+        )
+        return f"@{account.username}: role {account.role}, {state}"
+
+    click.echo(_run(lambda: run(settings)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+"""What request handlers share: settings, URL builders, rate limiters. Built once by app.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import HTTPConnection
+
+from fedianon.ratelimit import Limit, RateLimiter
+from fedianon.services.signup import default_limiter
+from fedianon.settings import Settings
+from fedianon.urls import LocalUrls
+
+
+def default_api_limiter() -> RateLimiter:
+    # Mastodon's defaults: 300 requests per 5 minutes per account; 30 media uploads per 30 minutes.
+    return RateLimiter(
+        limits={"api": Limit(300, 300), "media": Limit(30, 1800), "anonymous": Limit(300, 300)}
+    )
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    urls: LocalUrls
+    limiter: RateLimiter = field(default_factory=default_limiter)
+    api_limiter: RateLimiter = field(default_factory=default_api_limiter)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, settings: Settings) -> AppContext:
+        return cls(settings=settings, urls=LocalUrls(settings.base_url))
+
+
+def app_context(conn: HTTPConnection) -> AppContext:
+    return conn.app.state.ctx  # type: ignore[no-any-return]

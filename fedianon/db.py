@@ -1,0 +1,84 @@
+"""Database: Tortoise configuration, start-up and shut-down, migrations, dialect helpers."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from tortoise import Tortoise, connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from fedianon.models import MODEL_MODULES
+from fedianon.settings import DatabaseConfig
+
+log = logging.getLogger("fedianon.db")
+
+
+def tortoise_config(database: DatabaseConfig) -> dict[str, Any]:
+    return {
+        "connections": {"default": database.url},
+        "apps": {
+            "models": {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": "migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+async def init_db(database: DatabaseConfig) -> None:
+    """Open connections. `_enable_global_fallback` makes them visible to every request task."""
+    if database.sqlite_path is not None:
+        database.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    await Tortoise.init(config=tortoise_config(database), _enable_global_fallback=True)
+    if database.engine == "sqlite":
+        conn = connections.get("default")
+        await conn.execute_script(
+            "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON;"
+        )
+
+
+async def close_db() -> None:
+    await Tortoise.close_connections()
+
+
+async def migrate(database: DatabaseConfig) -> list[str]:
+    """Apply every pending migration; returns the names applied."""
+    from tortoise.migrations.api import migrate as run_migrations
+
+    if database.sqlite_path is not None:
+        database.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    applied: list[str] = []
+
+    def progress(event: str, app_label: str, name: str) -> None:
+        if event == "apply_done":
+            applied.append(name)
+
+    await run_migrations(config=tortoise_config(database), progress=progress)
+    await Tortoise.close_connections()
+    return applied
+
+
+def connection() -> BaseDBAsyncClient:
+    return connections.get("default")
+
+
+def is_postgres() -> bool:
+    return connection().capabilities.dialect == "postgres"
+
+
+def placeholder(index: int) -> str:
+    """The parameter marker for raw SQL: `$1` on PostgreSQL, `?` on SQLite."""
+    return f"${index}" if is_postgres() else "?"
+
+
+@contextlib.asynccontextmanager
+async def transaction() -> AsyncIterator[BaseDBAsyncClient]:
+    async with in_transaction("default") as conn:
+        yield conn

@@ -1,0 +1,7 @@
+"""Imports every module that registers job handlers, so a worker knows them all."""
+
+from __future__ import annotations
+
+
+def register_all() -> None:
+    """Import handler modules (their `@handler` decorators fill the registry)."""

@@ -1,0 +1,238 @@
+"""Pseudonymous handles: validation, reserved names and random suggestions.
+
+A suggestion is word_word_number (underscores, because handles allow only a-z, 0-9 and _).
+It is drawn at random and never derived from anything the person typed.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from fedianon.errors import ValidationFailed
+
+HANDLE_RE = re.compile(r"^[a-z0-9_]{1,30}$")
+RESERVED = frozenset(
+    {
+        "actor",
+        "admin",
+        "administrator",
+        "root",
+        "system",
+        "support",
+        "help",
+        "moderator",
+        "mod",
+        "staff",
+        "security",
+        "abuse",
+        "postmaster",
+        "hostmaster",
+        "webmaster",
+        "noreply",
+        "no_reply",
+        "fedianon",
+        "instance",
+        "relay",
+        "inbox",
+        "outbox",
+        "users",
+        "api",
+        "oauth",
+        "auth",
+        "about",
+        "settings",
+        "public",
+        "explore",
+        "well_known",
+        "nodeinfo",
+        "null",
+        "undefined",
+        "anonymous",
+        "everyone",
+    }
+)
+
+ADJECTIVES = (
+    "amber",
+    "ample",
+    "azure",
+    "bold",
+    "brave",
+    "breezy",
+    "bright",
+    "brisk",
+    "calm",
+    "candid",
+    "clever",
+    "cosmic",
+    "crisp",
+    "curious",
+    "dapper",
+    "daring",
+    "dusky",
+    "eager",
+    "early",
+    "earnest",
+    "fancy",
+    "fearless",
+    "fluffy",
+    "frosty",
+    "gentle",
+    "giddy",
+    "glad",
+    "golden",
+    "grand",
+    "happy",
+    "hardy",
+    "hazy",
+    "humble",
+    "icy",
+    "jolly",
+    "keen",
+    "kind",
+    "lively",
+    "lucky",
+    "lunar",
+    "mellow",
+    "merry",
+    "misty",
+    "modest",
+    "mossy",
+    "nimble",
+    "noble",
+    "odd",
+    "patient",
+    "plucky",
+    "polite",
+    "proud",
+    "quick",
+    "quiet",
+    "rapid",
+    "rosy",
+    "rustic",
+    "sandy",
+    "shiny",
+    "silent",
+    "silver",
+    "sleepy",
+    "smooth",
+    "snowy",
+    "solar",
+    "spry",
+    "steady",
+    "stormy",
+    "sunny",
+    "swift",
+    "tidy",
+    "tiny",
+    "tranquil",
+    "vivid",
+    "warm",
+    "wild",
+    "windy",
+    "wise",
+    "witty",
+    "zesty",
+)
+NOUNS = (
+    "acorn",
+    "badger",
+    "beacon",
+    "bison",
+    "bramble",
+    "brook",
+    "cactus",
+    "canyon",
+    "cedar",
+    "comet",
+    "condor",
+    "coral",
+    "cricket",
+    "dolphin",
+    "dune",
+    "ember",
+    "falcon",
+    "fern",
+    "finch",
+    "fjord",
+    "fox",
+    "galaxy",
+    "gecko",
+    "glacier",
+    "grove",
+    "harbor",
+    "hazel",
+    "heron",
+    "hedgehog",
+    "island",
+    "jasmine",
+    "kestrel",
+    "koala",
+    "lagoon",
+    "lantern",
+    "lark",
+    "lemur",
+    "lichen",
+    "lynx",
+    "maple",
+    "meadow",
+    "meteor",
+    "moose",
+    "nebula",
+    "newt",
+    "oak",
+    "orca",
+    "otter",
+    "owl",
+    "panda",
+    "pebble",
+    "pine",
+    "planet",
+    "puffin",
+    "quartz",
+    "quokka",
+    "raven",
+    "reef",
+    "river",
+    "robin",
+    "sequoia",
+    "sparrow",
+    "spruce",
+    "squirrel",
+    "stone",
+    "sunset",
+    "thistle",
+    "tiger",
+    "tulip",
+    "valley",
+    "walrus",
+    "willow",
+    "wombat",
+    "wren",
+    "yak",
+    "zebra",
+)
+
+
+def normalize_handle(raw: str) -> str:
+    return raw.strip().lstrip("@").lower()
+
+
+def validate_handle(handle: str) -> str:
+    """The handle, or ValidationFailed saying exactly what is wrong with it."""
+    if not handle:
+        raise ValidationFailed("Choose a handle")
+    if len(handle) > 30:
+        raise ValidationFailed("Handle is too long (maximum is 30 characters)")
+    if not HANDLE_RE.match(handle):
+        raise ValidationFailed("Handle may only contain letters a-z, digits 0-9 and underscores")
+    if handle in RESERVED:
+        raise ValidationFailed("That handle is reserved; choose another one")
+    return handle
+
+
+def suggest_handle() -> str:
+    return "_".join(
+        (secrets.choice(ADJECTIVES), secrets.choice(NOUNS), str(secrets.randbelow(900) + 100))
+    )
