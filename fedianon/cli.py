@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -85,20 +86,21 @@ def serve(host: str | None, port: int | None) -> None:
     bind_host, _, bind_port = settings.bind.rpartition(":")
     host = host or bind_host or "127.0.0.1"
     port = port or int(bind_port or 8000)
-    click.echo(
-        f"fedianon is starting on {settings.base_url} (listening on {host}:{port})", err=True
-    )
-    if not settings.sign_up_open:
+    # The banner names the public URL only; the bind address goes through the scrubbing log.
+    click.echo(f"fedianon is starting: open {settings.base_url}", err=True)
+    if settings.sign_up_open:
+        click.echo(f"Sign-up is open for: {', '.join(settings.campus_domains)}", err=True)
+    else:
         click.echo(
-            "Sign-up is closed until FEDIANON_CAMPUS_DOMAINS is set (e.g. FEDIANON_CAMPUS_DOMAINS=campus.example).",
+            "Sign-up is closed until FEDIANON_CAMPUS_DOMAINS is set (e.g. campus.example).",
             err=True,
         )
-    else:
-        click.echo(f"Sign-up is open for: {', '.join(settings.campus_domains)}", err=True)
     click.echo(
-        "Create the first admin with:  echo 'a-long-password' | fedianon accounts create admin_handle --role admin --password-stdin",
+        "Create the first admin:  echo 'a-long-password' | "
+        "fedianon accounts create HANDLE --role admin --password-stdin",
         err=True,
     )
+    logging.getLogger("fedianon.startup").info("listening on %s:%s", host, port)
     config = uvicorn.Config(
         create_asgi(settings),
         host=host,

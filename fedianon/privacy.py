@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import logging
 import re
 import secrets
@@ -106,7 +107,7 @@ class DailyKey:
 
 
 _IPV4 = r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])"
-_IPV6 = r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])|(?<![\w:])::1(?![\w:])"
+_IPV6 = r"(?<![\w:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:%\w+)?(?![\w:])"
 _MAIL = r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
 _SCRUB_RE = re.compile(f"{_MAIL}|{_IPV4}|{_IPV6}")
 
@@ -117,7 +118,15 @@ def scrub(text: str) -> str:
 
 
 def _replacement(match: re.Match[str]) -> str:
-    return "[address]" if "@" in match.group(0) else "[ip]"
+    found = match.group(0)
+    if "@" in found:
+        return "[address]"
+    if ":" in found and "." not in found:
+        try:
+            ipaddress.IPv6Address(found.split("%")[0])
+        except ValueError:
+            return found  # a time of day or another colon-separated value
+    return "[ip]"
 
 
 class ScrubFilter(logging.Filter):

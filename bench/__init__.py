@@ -1,0 +1,1 @@
+"""Benchmarks. Each prints `name value floor ratio`, the floor measured in the same run."""
