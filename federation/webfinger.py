@@ -13,6 +13,8 @@ from urllib.parse import unquote, urlencode, urlsplit
 
 import httpx
 
+from federation.client import FederationClient, FetchError
+
 __all__ = [
     "ACTIVITY_JSON",
     "JRD",
@@ -324,7 +326,7 @@ class WebFingerResult:
 
 
 async def lookup(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient | FederationClient,
     acct: Acct | str,
     *,
     scheme_for_host: Callable[[str], str] = default_scheme_for_host,
@@ -333,13 +335,23 @@ async def lookup(
 ) -> WebFingerResult:
     """GET ``/.well-known/webfinger?resource=acct:…`` and return the actor URL.
 
-    Follows redirects (WebFinger hosts often delegate), caps the body at ``max_bytes``
-    and raises ``LookupFailed``/``InvalidJRD``. Use a client whose transport applies the
-    SSRF guard (``FederationClient.http``) for untrusted hosts.
+    With a ``FederationClient`` the request goes through its SSRF guard, redirect limit
+    and timeouts (use this for untrusted hosts); with a bare ``httpx.AsyncClient`` it
+    follows the client's redirect policy. The body is capped at ``max_bytes``. Raises
+    ``LookupFailed`` or ``InvalidJRD``.
     """
     target = parse_acct(acct) if isinstance(acct, str) else acct
     url = webfinger_url(target, scheme=scheme_for_host(target.host))
-    headers = {"Accept": f"{JRD_CONTENT_TYPE}, application/json"}
+    accept = f"{JRD_CONTENT_TYPE}, application/json"
+    if isinstance(client, FederationClient):
+        try:
+            fetched = await client.fetch_json(
+                url, accept=accept, require_activity_json=False, max_bytes=max_bytes
+            )
+        except FetchError as exc:
+            raise LookupFailed(f"WebFinger for {target} failed: {exc.reason}") from exc
+        return _result(target, fetched.data)
+    headers = {"Accept": accept}
     if user_agent:
         headers["User-Agent"] = user_agent
     try:
@@ -355,8 +367,12 @@ async def lookup(
         raise LookupFailed(f"WebFinger for {target} failed: {type(exc).__name__}") from exc
     try:
         document = json.loads(bytes(body))
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise InvalidJRD(f"WebFinger response for {target} is not JSON") from exc
+    return _result(target, document)
+
+
+def _result(target: Acct, document: Any) -> WebFingerResult:
     jrd = parse_jrd(document)
     actor_url = jrd.actor_url
     if actor_url is None:
