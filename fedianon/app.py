@@ -13,13 +13,19 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from fedianon.api import accounts as api_accounts
+from fedianon.api import empty as api_empty
 from fedianon.api import instance as api_instance
+from fedianon.api import notifications as api_notifications
 from fedianon.api import oauth as api_oauth
+from fedianon.api import relationships as api_relationships
+from fedianon.api import search as api_search
+from fedianon.api import statuses as api_statuses
+from fedianon.api import timelines as api_timelines
 from fedianon.api.cors import ApiCorsMiddleware
 from fedianon.api.errors import EXCEPTION_HANDLERS
+from fedianon.api.ratelimit import ApiRateLimitMiddleware
 from fedianon.context import AppContext
 from fedianon.db import close_db, init_db
-from fedianon.jobs.registry import WorkerContext
 from fedianon.jobs.worker import Worker
 from fedianon.logs import AccessLogMiddleware
 from fedianon.services.accounts import ensure_instance_actor
@@ -47,12 +53,14 @@ def all_routes() -> list[BaseRoute]:
         *api_oauth.routes,
         *api_instance.routes,
         *api_accounts.routes,
+        *api_relationships.routes,
+        *api_statuses.routes,
+        *api_timelines.routes,
+        *api_notifications.routes,
+        *api_search.routes,
+        *api_empty.routes,
         *web_routes.routes,
     ]
-
-
-def worker_context(ctx: AppContext) -> WorkerContext:
-    return WorkerContext(settings=ctx.settings, urls=ctx.urls)
 
 
 def create_app(settings: Settings, *, start_worker: bool | None = None) -> Starlette:
@@ -66,7 +74,7 @@ def create_app(settings: Settings, *, start_worker: bool | None = None) -> Starl
         worker = None
         task = None
         if run_worker:
-            worker = Worker(worker_context(ctx), concurrency=max(4, settings.workers * 8))
+            worker = Worker(ctx, concurrency=max(4, settings.workers * 8))
             task = asyncio.create_task(worker.run())
             ctx.extras["worker"] = worker
         try:
@@ -82,6 +90,7 @@ def create_app(settings: Settings, *, start_worker: bool | None = None) -> Starl
         routes=all_routes(),
         middleware=[
             Middleware(ApiCorsMiddleware),
+            Middleware(ApiRateLimitMiddleware),
             Middleware(
                 SessionMiddleware,
                 secret=settings.secret_key,

@@ -123,7 +123,6 @@ def worker(concurrency: int) -> None:
     configure_logging()
 
     async def run() -> None:
-        from fedianon.app import worker_context
         from fedianon.context import AppContext
         from fedianon.db import close_db, init_db
         from fedianon.jobs.setup import register_all
@@ -131,7 +130,7 @@ def worker(concurrency: int) -> None:
 
         register_all()
         await init_db(settings.database)
-        runner = Worker(worker_context(AppContext.build(settings)), concurrency=concurrency)
+        runner = Worker(AppContext.build(settings), concurrency=concurrency)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, runner.stop)

@@ -8,6 +8,7 @@ from typing import Any
 from starlette.requests import HTTPConnection
 
 from fedianon.ratelimit import Limit, RateLimiter
+from fedianon.services.mentions import RemoteResolver
 from fedianon.services.signup import default_limiter
 from fedianon.settings import Settings
 from fedianon.urls import LocalUrls
@@ -27,6 +28,8 @@ class AppContext:
     limiter: RateLimiter = field(default_factory=default_limiter)
     api_limiter: RateLimiter = field(default_factory=default_api_limiter)
     extras: dict[str, Any] = field(default_factory=dict)
+    # Set by the federation layer: finds or fetches `user@host` (WebFinger + actor fetch).
+    resolve_remote_account: RemoteResolver | None = None
 
     @classmethod
     def build(cls, settings: Settings) -> AppContext:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from tortoise import Tortoise, connections
@@ -82,3 +83,38 @@ def placeholder(index: int) -> str:
 async def transaction() -> AsyncIterator[BaseDBAsyncClient]:
     async with in_transaction("default") as conn:
         yield conn
+
+
+_after_commit: contextvars.ContextVar[list[Callable[[], None]] | None] = contextvars.ContextVar(
+    "fedianon_after_commit", default=None
+)
+
+
+@contextlib.asynccontextmanager
+async def atomic() -> AsyncIterator[BaseDBAsyncClient]:
+    """A transaction whose `on_commit` callbacks run only once it committed.
+
+    Nested uses become savepoints; their callbacks wait for the outermost commit.
+    """
+    if _after_commit.get() is not None:
+        async with in_transaction("default") as conn:
+            yield conn
+        return
+    callbacks: list[Callable[[], None]] = []
+    token = _after_commit.set(callbacks)
+    try:
+        async with in_transaction("default") as conn:
+            yield conn
+    finally:
+        _after_commit.reset(token)
+    for callback in callbacks:
+        callback()
+
+
+def on_commit(callback: Callable[[], None]) -> None:
+    """Run `callback` after the current `atomic()` block commits (at once outside one)."""
+    pending = _after_commit.get()
+    if pending is None:
+        callback()
+    else:
+        pending.append(callback)

@@ -485,6 +485,7 @@ class Migration(migrations.Migration):
                 ('in_reply_to', fields.ForeignKeyField('models.Status', source_field='in_reply_to_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.SET_NULL)),
                 ('in_reply_to_account', fields.ForeignKeyField('models.Account', source_field='in_reply_to_account_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.SET_NULL)),
                 ('in_reply_to_uri', fields.CharField(null=True, max_length=1024)),
+                ('reply_to_other', fields.BooleanField(default=False)),
                 ('reblog_of', fields.ForeignKeyField('models.Status', source_field='reblog_of_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
                 ('conversation', fields.ForeignKeyField('models.Conversation', source_field='conversation_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.SET_NULL)),
                 ('application_name', fields.CharField(null=True, max_length=255)),

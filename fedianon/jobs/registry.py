@@ -1,25 +1,17 @@
-"""Job kinds and their handlers. Modules register with `@handler("kind")`."""
+"""Job kinds and their handlers. Modules register with `@handler("kind")`.
+
+A handler receives the same AppContext as request handlers (settings, URL builders, shared
+clients) and the job's JSON payload.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-from fedianon.settings import Settings
-from fedianon.urls import LocalUrls
+from fedianon.context import AppContext
 
-
-@dataclass
-class WorkerContext:
-    """What a job handler may use: settings, URL builders and shared clients."""
-
-    settings: Settings
-    urls: LocalUrls
-    extras: dict[str, Any] = field(default_factory=dict)
-
-
-Handler = Callable[[WorkerContext, dict[str, Any]], Awaitable[None]]
+Handler = Callable[[AppContext, dict[str, Any]], Awaitable[None]]
 HANDLERS: dict[str, Handler] = {}
 
 

@@ -10,8 +10,9 @@ import asyncio
 import contextlib
 import logging
 
+from fedianon.context import AppContext
 from fedianon.jobs import queue
-from fedianon.jobs.registry import HANDLERS, PermanentJobError, WorkerContext
+from fedianon.jobs.registry import HANDLERS, PermanentJobError
 from fedianon.models.federation import Job
 
 log = logging.getLogger("fedianon.worker")
@@ -19,7 +20,7 @@ IDLE_SLEEP = 0.2
 
 
 class Worker:
-    def __init__(self, context: WorkerContext, concurrency: int = 4) -> None:
+    def __init__(self, context: AppContext, concurrency: int = 4) -> None:
         self.context = context
         self.concurrency = max(1, concurrency)
         self._stopping = asyncio.Event()

@@ -38,6 +38,9 @@ class Status(SnowflakeModel):
         "models.Account", related_name=False, null=True, on_delete=fields.SET_NULL
     )
     in_reply_to_uri = fields.CharField(max_length=1024, null=True)
+    # A reply to someone else (self-replies are threads): public timelines and
+    # `exclude_replies` leave these out, as Mastodon does.
+    reply_to_other = fields.BooleanField(default=False)
     reblog_of: fields.ForeignKeyNullableRelation[Status] = fields.ForeignKeyField(
         "models.Status", related_name=False, null=True, on_delete=fields.CASCADE
     )

@@ -1,0 +1,363 @@
+"""Batch rendering of Mastodon entities for one viewer: a page of statuses costs a fixed
+number of queries (accounts, mentions, tags, media, polls, the viewer's favourites, boosts,
+bookmarks and pins), whatever its size."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from fedianon.api import entities
+from fedianon.context import AppContext
+from fedianon.models.accounts import Account
+from fedianon.models.media import MediaAttachment
+from fedianon.models.social import (
+    AccountDomainBlock,
+    Block,
+    Bookmark,
+    Favourite,
+    Follow,
+    FollowRequest,
+    Mute,
+    Notification,
+    StatusPin,
+)
+from fedianon.models.statuses import Mention, Status, StatusEdit, StatusTag, Tag
+from fedianon.timeutil import iso
+from fedianon.urls import LocalUrls
+
+# status ids -> {status_id: poll entity}; registered by the polls service.
+PollLoader = Callable[[list[int], Account | None], Awaitable[dict[int, dict[str, Any]]]]
+# (viewer, statuses, context) -> {status_id: [FilterResult]}; registered by the filters service.
+FilterLoader = Callable[
+    [Account | None, list[Status], str], Awaitable[dict[int, list[dict[str, Any]]]]
+]
+
+
+def media_entity(media: MediaAttachment, urls: LocalUrls) -> dict[str, Any]:
+    url = urls.media(media.file_path) if media.file_path else media.remote_url
+    preview = (
+        urls.media(media.preview_path) if media.preview_path else (media.preview_remote_url or url)
+    )
+    meta = dict(media.meta or {})
+    if meta:
+        meta["focus"] = {"x": media.focus_x, "y": media.focus_y}
+    return {
+        "id": str(media.id),
+        "type": media.type,
+        "url": url,
+        "preview_url": preview,
+        "remote_url": media.remote_url,
+        "preview_remote_url": media.preview_remote_url,
+        "text_url": None,
+        "meta": meta or None,
+        "description": media.description,
+        "blurhash": media.blurhash,
+    }
+
+
+def tag_entity(tag: Tag, urls: LocalUrls, *, following: bool | None = None) -> dict[str, Any]:
+    entity: dict[str, Any] = {
+        "name": tag.display_name or tag.name,
+        "url": urls.tag(tag.name),
+        "history": [],
+    }
+    if following is not None:
+        entity["id"] = str(tag.id)
+        entity["following"] = following
+    return entity
+
+
+class Presenter:
+    def __init__(
+        self, ctx: AppContext, viewer: Account | None, *, filter_context: str = "home"
+    ) -> None:
+        self.ctx = ctx
+        self.urls = ctx.urls
+        self.viewer = viewer
+        self.filter_context = filter_context
+
+    # --- accounts ----------------------------------------------------------------------------
+
+    def account(self, account: Account) -> dict[str, Any]:
+        return entities.account(account, self.urls)
+
+    def accounts(self, accounts: Iterable[Account]) -> list[dict[str, Any]]:
+        return [entities.account(a, self.urls) for a in accounts]
+
+    async def relationships(self, targets: list[Account]) -> list[dict[str, Any]]:
+        viewer = self.viewer
+        assert viewer is not None
+        ids = [t.id for t in targets]
+        following = {
+            f.target_account_id: f
+            for f in await Follow.filter(account_id=viewer.id, target_account_id__in=ids)
+        }  # type: ignore[attr-defined]
+        followed_by = set(
+            await Follow.filter(target_account_id=viewer.id, account_id__in=ids).values_list(
+                "account_id", flat=True
+            )
+        )
+        requested = {
+            r.target_account_id: r
+            for r in await FollowRequest.filter(account_id=viewer.id, target_account_id__in=ids)
+        }  # type: ignore[attr-defined]
+        requested_by = set(
+            await FollowRequest.filter(target_account_id=viewer.id, account_id__in=ids).values_list(
+                "account_id", flat=True
+            )
+        )
+        blocking = set(
+            await Block.filter(account_id=viewer.id, target_account_id__in=ids).values_list(
+                "target_account_id", flat=True
+            )
+        )
+        blocked_by = set(
+            await Block.filter(target_account_id=viewer.id, account_id__in=ids).values_list(
+                "account_id", flat=True
+            )
+        )
+        mutes = {
+            m.target_account_id: m
+            for m in await Mute.filter(account_id=viewer.id, target_account_id__in=ids)
+        }  # type: ignore[attr-defined]
+        domains = set(
+            await AccountDomainBlock.filter(account_id=viewer.id).values_list("domain", flat=True)
+        )
+        out = []
+        for target in targets:
+            follow = following.get(target.id) or requested.get(target.id)
+            mute = mutes.get(target.id)
+            out.append(
+                {
+                    "id": str(target.id),
+                    "following": target.id in following,
+                    "showing_reblogs": bool(follow.show_reblogs) if follow else False,
+                    "notifying": bool(follow.notify) if follow else False,
+                    "languages": follow.languages if follow else None,
+                    "followed_by": target.id in followed_by,
+                    "blocking": target.id in blocking,
+                    "blocked_by": target.id in blocked_by,
+                    "muting": mute is not None,
+                    "muting_notifications": bool(mute and mute.hide_notifications),
+                    "muting_expires_at": iso(mute.expires_at) if mute else None,
+                    "requested": target.id in requested,
+                    "requested_by": target.id in requested_by,
+                    "domain_blocking": bool(target.domain and target.domain in domains),
+                    "endorsed": False,
+                    "note": "",
+                }
+            )
+        return out
+
+    async def relationship(self, target: Account) -> dict[str, Any]:
+        return (await self.relationships([target]))[0]
+
+    # --- statuses ----------------------------------------------------------------------------
+
+    async def statuses(self, statuses: list[Status]) -> list[dict[str, Any]]:
+        if not statuses:
+            return []
+        missing = [
+            s.reblog_of_id
+            for s in statuses
+            if s.reblog_of_id is not None and not isinstance(s.reblog_of, Status)
+        ]  # type: ignore[attr-defined]
+        if missing:
+            loaded = {
+                o.id: o for o in await Status.filter(id__in=missing).select_related("account")
+            }
+            for s in statuses:
+                if s.reblog_of_id in loaded:  # type: ignore[attr-defined]
+                    s.reblog_of = loaded[s.reblog_of_id]  # type: ignore[attr-defined]
+        originals = [s.reblog_of for s in statuses if s.reblog_of_id is not None]  # type: ignore[attr-defined]
+        everything = {s.id: s for s in [*statuses, *originals]}
+        ids = list(everything)
+        viewer = self.viewer
+
+        mentions: dict[int, list[Account]] = defaultdict(list)
+        mention_rows = await Mention.filter(status_id__in=ids).select_related("account")
+        for row in mention_rows:
+            mentions[row.status_id].append(row.account)  # type: ignore[attr-defined]
+        tags: dict[int, list[Tag]] = defaultdict(list)
+        for row in await StatusTag.filter(status_id__in=ids).select_related("tag"):
+            tags[row.status_id].append(row.tag)  # type: ignore[attr-defined]
+        media: dict[int, list[MediaAttachment]] = defaultdict(list)
+        for item in await MediaAttachment.filter(status_id__in=ids).order_by("position", "id"):
+            media[item.status_id].append(item)  # type: ignore[attr-defined, index]
+        polls: dict[int, dict[str, Any]] = {}
+        poll_loader: PollLoader | None = self.ctx.extras.get("poll_loader")
+        if poll_loader is not None:
+            polls = await poll_loader(ids, viewer)
+        favourited: set[int] = set()
+        reblogged: set[int] = set()
+        bookmarked: set[int] = set()
+        pinned: set[int] = set()
+        if viewer is not None:
+            favourited = set(
+                await Favourite.filter(account_id=viewer.id, status_id__in=ids).values_list(
+                    "status_id", flat=True
+                )
+            )
+            reblogged = set(
+                await Status.filter(account_id=viewer.id, reblog_of_id__in=ids).values_list(
+                    "reblog_of_id", flat=True
+                )
+            )
+            bookmarked = set(
+                await Bookmark.filter(account_id=viewer.id, status_id__in=ids).values_list(
+                    "status_id", flat=True
+                )
+            )
+            own = [i for i, s in everything.items() if s.account_id == viewer.id]  # type: ignore[attr-defined]
+            if own:
+                pinned = set(
+                    await StatusPin.filter(account_id=viewer.id, status_id__in=own).values_list(
+                        "status_id", flat=True
+                    )
+                )
+        filtered: dict[int, list[dict[str, Any]]] = {}
+        filter_loader: FilterLoader | None = self.ctx.extras.get("filter_loader")
+        if filter_loader is not None and viewer is not None:
+            filtered = await filter_loader(viewer, list(everything.values()), self.filter_context)
+
+        def render(status: Status) -> dict[str, Any]:
+            sid = status.id
+            entity: dict[str, Any] = {
+                "id": str(sid),
+                "created_at": iso(status.created_at),
+                "in_reply_to_id": str(status.in_reply_to_id) if status.in_reply_to_id else None,  # type: ignore[attr-defined]
+                "in_reply_to_account_id": str(status.in_reply_to_account_id)
+                if status.in_reply_to_account_id
+                else None,  # type: ignore[attr-defined]
+                "sensitive": status.sensitive,
+                "spoiler_text": status.spoiler_text,
+                "visibility": status.visibility,
+                "language": status.language,
+                "uri": status.uri,
+                "url": status.url or status.uri,
+                "replies_count": max(0, status.replies_count),
+                "reblogs_count": max(0, status.reblogs_count),
+                "favourites_count": max(0, status.favourites_count),
+                "edited_at": iso(status.edited_at),
+                "content": status.content,
+                "reblog": None,
+                "application": None,
+                "account": entities.account(status.account, self.urls),
+                "media_attachments": [media_entity(m, self.urls) for m in media.get(sid, [])],
+                "mentions": [
+                    {"id": str(a.id), "username": a.username, "url": a.url or a.uri, "acct": a.acct}
+                    for a in mentions.get(sid, [])
+                ],
+                "tags": [{"name": t.name, "url": self.urls.tag(t.name)} for t in tags.get(sid, [])],
+                "emojis": [],
+                "card": None,
+                "poll": polls.get(sid),
+                "filtered": filtered.get(sid, []),
+            }
+            if viewer is not None:
+                entity["favourited"] = sid in favourited
+                entity["reblogged"] = sid in reblogged
+                entity["muted"] = False
+                entity["bookmarked"] = sid in bookmarked
+                if status.account_id == viewer.id:  # type: ignore[attr-defined]
+                    entity["pinned"] = sid in pinned
+                    if status.application_name:
+                        entity["application"] = {
+                            "name": status.application_name,
+                            "website": status.application_website,
+                        }
+            if status.local and viewer is not None and status.account_id == viewer.id:  # type: ignore[attr-defined]
+                entity["text"] = status.text
+            return entity
+
+        rendered = []
+        for status in statuses:
+            entity = render(status)
+            if status.reblog_of_id is not None:  # type: ignore[attr-defined]
+                entity["reblog"] = render(status.reblog_of)
+                entity["content"] = ""
+                entity["media_attachments"] = []
+                entity["mentions"] = []
+                entity["tags"] = []
+                entity["poll"] = None
+                entity["filtered"] = entity["reblog"]["filtered"]
+                for flag in ("favourited", "reblogged", "bookmarked"):
+                    if flag in entity:
+                        entity[flag] = entity["reblog"][flag]
+            rendered.append(entity)
+        return rendered
+
+    async def status(self, status: Status) -> dict[str, Any]:
+        return (await self.statuses([status]))[0]
+
+    async def history(self, status: Status, edits: list[StatusEdit]) -> list[dict[str, Any]]:
+        account = entities.account(status.account, self.urls)
+        media = [
+            media_entity(m, self.urls)
+            for m in await MediaAttachment.filter(status_id=status.id).order_by("position")
+        ]
+        versions = edits or [
+            StatusEdit(
+                content=status.content,
+                spoiler_text=status.spoiler_text,
+                sensitive=status.sensitive,
+                created_at=status.created_at,
+            )
+        ]
+        return [
+            {
+                "content": edit.content,
+                "spoiler_text": edit.spoiler_text,
+                "sensitive": edit.sensitive,
+                "created_at": iso(edit.created_at),
+                "account": account,
+                "poll": edit.poll_json,
+                "media_attachments": media
+                if index == len(versions) - 1
+                else (edit.media_json or []),
+                "emojis": [],
+            }
+            for index, edit in enumerate(versions)
+        ]
+
+    # --- notifications -----------------------------------------------------------------------
+
+    async def notifications(self, rows: list[Notification]) -> list[dict[str, Any]]:
+        status_ids = [n.status_id for n in rows if n.status_id]  # type: ignore[attr-defined]
+        statuses = (
+            {
+                s.id: s
+                for s in await Status.filter(id__in=status_ids).select_related(
+                    "account", "reblog_of", "reblog_of__account"
+                )
+            }
+            if status_ids
+            else {}
+        )
+        rendered = {int(e["id"]): e for e in await self.statuses(list(statuses.values()))}
+        report_loader = self.ctx.extras.get("report_loader")
+        out = []
+        for row in rows:
+            entity: dict[str, Any] = {
+                "id": str(row.id),
+                "type": row.type,
+                "created_at": iso(row.created_at),
+                "group_key": f"ungrouped-{row.id}",
+                "account": entities.account(row.from_account, self.urls),
+            }
+            if row.status_id:  # type: ignore[attr-defined]
+                status_entity = rendered.get(row.status_id)  # type: ignore[attr-defined]
+                if status_entity is None:
+                    continue
+                entity["status"] = status_entity
+            if row.report_id and report_loader is not None:
+                entity["report"] = await report_loader(row.report_id)
+            out.append(entity)
+        return out
+
+
+async def load_accounts(ids: list[int]) -> list[Account]:
+    found = {a.id: a for a in await Account.filter(id__in=ids)}
+    return [found[i] for i in ids if i in found]

@@ -1,0 +1,163 @@
+"""Home feeds, written when a status arrives (fan-out on write), so reading a home timeline
+is one indexed range scan over `home_feed_entries (account_id, status_id)`.
+
+Who gets a status in their home feed (Mastodon's rules):
+- its local author;
+- local followers of the author, except those who block, mute or domain-block the author;
+  a reply to someone else only reaches followers who also follow the replied-to account;
+- direct statuses reach only the mentioned local accounts;
+- a boost reaches the booster's followers who want boosts, unless they already have the
+  original, and never those who block or mute the original's author;
+- public statuses with a hashtag reach local accounts that follow the hashtag.
+"""
+
+from __future__ import annotations
+
+from tortoise.expressions import Subquery
+
+from fedianon.db import on_commit
+from fedianon.models.accounts import Account
+from fedianon.models.social import AccountDomainBlock, Block, Follow, Mute
+from fedianon.models.statuses import FollowedTag, Status
+from fedianon.models.timelines import HomeFeedEntry
+from fedianon.services import events
+
+
+async def _local_followers(account_id: int, *, wants_reblogs: bool = False) -> set[int]:
+    query = Follow.filter(target_account_id=account_id, account__domain__isnull=True)
+    if wants_reblogs:
+        query = query.filter(show_reblogs=True)
+    return set(await query.values_list("account_id", flat=True))
+
+
+async def _excluded(candidates: set[int], authors: list[Account]) -> set[int]:
+    """Candidates who block or mute any of `authors` (or block their domain), or are blocked."""
+    if not candidates:
+        return set()
+    author_ids = [a.id for a in authors]
+    excluded: set[int] = set()
+    excluded |= set(
+        await Block.filter(account_id__in=candidates, target_account_id__in=author_ids).values_list(
+            "account_id", flat=True
+        )
+    )
+    excluded |= set(
+        await Block.filter(account_id__in=author_ids, target_account_id__in=candidates).values_list(
+            "target_account_id", flat=True
+        )
+    )
+    excluded |= set(
+        await Mute.filter(account_id__in=candidates, target_account_id__in=author_ids).values_list(
+            "account_id", flat=True
+        )
+    )
+    domains = {a.domain for a in authors if a.domain}
+    if domains:
+        excluded |= set(
+            await AccountDomainBlock.filter(
+                account_id__in=candidates, domain__in=domains
+            ).values_list("account_id", flat=True)
+        )
+    return excluded
+
+
+async def home_recipients(
+    status: Status, author: Account, *, mentioned_ids: list[int], tag_ids: list[int]
+) -> set[int]:
+    recipients: set[int] = set()
+    if author.domain is None and author.actor_type != "Application":
+        recipients.add(author.id)
+    if status.reblog_of_id is not None:  # type: ignore[attr-defined]
+        original = await Status.get(id=status.reblog_of_id).select_related("account")  # type: ignore[attr-defined]
+        followers = await _local_followers(author.id, wants_reblogs=True)
+        already = (
+            set(
+                await HomeFeedEntry.filter(
+                    status_id=original.id, account_id__in=followers
+                ).values_list("account_id", flat=True)
+            )
+            if followers
+            else set()
+        )
+        followers -= already
+        followers.discard(original.account_id)  # type: ignore[attr-defined]
+        return recipients | (followers - await _excluded(followers, [author, original.account]))
+    local_mentioned = (
+        set(
+            await Account.filter(id__in=mentioned_ids, domain__isnull=True).values_list(
+                "id", flat=True
+            )
+        )
+        if mentioned_ids
+        else set()
+    )
+    if status.visibility == "direct":
+        return recipients | (local_mentioned - await _excluded(local_mentioned, [author]))
+    followers = await _local_followers(author.id)
+    reply_to = status.in_reply_to_account_id  # type: ignore[attr-defined]
+    if reply_to is not None and reply_to != author.id:
+        followers &= set(
+            await Follow.filter(account_id__in=followers, target_account_id=reply_to).values_list(
+                "account_id", flat=True
+            )
+        ) | {reply_to}
+    candidates = set(followers)
+    if status.visibility == "public" and tag_ids and reply_to is None:
+        candidates |= set(
+            await FollowedTag.filter(tag_id__in=tag_ids, account__domain__isnull=True).values_list(
+                "account_id", flat=True
+            )
+        )
+    return recipients | (candidates - await _excluded(candidates, [author]))
+
+
+async def fan_out(
+    status: Status, author: Account, *, mentioned_ids: list[int], tag_ids: list[int]
+) -> set[int]:
+    """Insert the status into every recipient's home feed (inside the caller's transaction)."""
+    recipients = await home_recipients(status, author, mentioned_ids=mentioned_ids, tag_ids=tag_ids)
+    if recipients:
+        await HomeFeedEntry.bulk_create(
+            [
+                HomeFeedEntry(account_id=account_id, status_id=status.id)
+                for account_id in recipients
+            ],
+            batch_size=1000,
+            ignore_conflicts=True,
+        )
+    status_id = status.id
+    on_commit(
+        lambda: events.emit(
+            "status.created", status_id=status_id, home_account_ids=sorted(recipients)
+        )
+    )
+    return recipients
+
+
+async def add_author_history(follower: Account, target: Account, limit: int = 40) -> None:
+    """After a follow, backfill the follower's home with the target's recent visible posts."""
+    if follower.domain is not None:
+        return
+    recent = (
+        await Status.filter(
+            account_id=target.id,
+            visibility__in=("public", "unlisted", "private"),
+            in_reply_to_id__isnull=True,
+        )
+        .order_by("-id")
+        .limit(limit)
+        .values_list("id", flat=True)
+    )
+    if recent:
+        await HomeFeedEntry.bulk_create(
+            [HomeFeedEntry(account_id=follower.id, status_id=sid) for sid in recent],
+            ignore_conflicts=True,
+        )
+
+
+async def remove_author_from_home(owner: Account, target: Account) -> None:
+    """After an unfollow, block or mute: the target's statuses and boosts leave the home feed."""
+    own = Subquery(Status.filter(account_id=target.id).values("id"))
+    await HomeFeedEntry.filter(account_id=owner.id, status_id__in=own).delete()
+    boosted = Subquery(Status.filter(reblog_of__account_id=target.id).values("id"))
+    await HomeFeedEntry.filter(account_id=owner.id, status_id__in=boosted).delete()

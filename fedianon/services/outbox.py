@@ -1,0 +1,312 @@
+"""The transactional outbox: what local actions send to other servers.
+
+Each function runs inside the caller's transaction. It renders the activity now (so a
+Delete still knows what it deletes) and inserts one `ap.fanout` job naming the audience;
+the worker turns that into one `ap.deliver` job per distinct inbox. Nothing is enqueued when
+no remote server is in the audience.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from tortoise.expressions import Q, Subquery
+
+from federation.activitystreams import PUBLIC
+from fedianon.activitypub import renderers
+from fedianon.context import AppContext
+from fedianon.jobs import queue
+from fedianon.models.accounts import Account
+from fedianon.models.media import MediaAttachment
+from fedianon.models.social import Follow
+from fedianon.models.statuses import Mention, Status, StatusTag, Tag
+from fedianon.timeutil import iso_seconds
+
+FANOUT = "ap.fanout"
+
+
+async def has_remote_followers(account: Account) -> bool:
+    return await Follow.filter(target_account_id=account.id, account__domain__isnull=False).exists()
+
+
+async def publish(
+    actor: Account,
+    activity: dict[str, Any],
+    *,
+    followers_of: Account | None = None,
+    recipients: list[Account] | None = None,
+) -> None:
+    """Enqueue delivery of `activity` signed by `actor` to the given audience (remote only)."""
+    remote = [a for a in (recipients or []) if a.domain is not None]
+    to_followers = followers_of is not None and await has_remote_followers(followers_of)
+    if not remote and not to_followers:
+        return
+    await queue.enqueue(
+        FANOUT,
+        {
+            "actor_id": actor.id,
+            "activity": activity,
+            "followers_of": followers_of.id if to_followers and followers_of else None,
+            "account_ids": sorted({a.id for a in remote}),
+        },
+    )
+
+
+async def _note_parts(
+    status: Status,
+) -> tuple[list[Account], list[Tag], list[MediaAttachment], str | None, str | None]:
+    mentioned = await Account.filter(
+        id__in=Subquery(Mention.filter(status_id=status.id).values("account_id"))
+    )
+    tags = await Tag.filter(id__in=Subquery(StatusTag.filter(status_id=status.id).values("tag_id")))
+    media = await MediaAttachment.filter(status_id=status.id).order_by("position")
+    parent_uri = status.in_reply_to_uri
+    conversation = None
+    if status.conversation_id is not None:  # type: ignore[attr-defined]
+        from fedianon.models.statuses import Conversation
+
+        conv = await Conversation.get_or_none(id=status.conversation_id)  # type: ignore[attr-defined]
+        conversation = conv.uri if conv and conv.uri else None
+    return mentioned, tags, media, parent_uri, conversation
+
+
+async def note_document(ctx: AppContext, status: Status) -> tuple[dict[str, Any], list[Account]]:
+    author = (
+        status.account
+        if isinstance(status.account, Account)
+        else await Account.get(id=status.account_id)
+    )  # type: ignore[attr-defined]
+    mentioned, tags, media, parent_uri, conversation = await _note_parts(status)
+    if conversation is None and status.conversation_id is not None:  # type: ignore[attr-defined]
+        conversation = f"tag:{ctx.settings.domain.split(':')[0]},{status.created_at:%Y-%m-%d}:objectId={status.conversation_id}:objectType=Conversation"  # type: ignore[attr-defined]
+    poll = None
+    poll_renderer = ctx.extras.get("poll_renderer")
+    if poll_renderer is not None:
+        poll = await poll_renderer(status)
+    document = renderers.note(
+        status,
+        author,
+        mentioned=mentioned,
+        tags=tags,
+        media=media,
+        urls=ctx.urls,
+        in_reply_to_uri=parent_uri,
+        conversation_uri=conversation,
+        poll=poll,
+    )
+    return document, mentioned
+
+
+async def _audience(status: Status, mentioned: list[Account]) -> list[Account]:
+    recipients = list(mentioned)
+    if status.in_reply_to_account_id is not None:  # type: ignore[attr-defined]
+        parent_author = await Account.get_or_none(id=status.in_reply_to_account_id)  # type: ignore[attr-defined]
+        if parent_author is not None and status.visibility != "direct":
+            recipients.append(parent_author)
+    return recipients
+
+
+async def status_created(ctx: AppContext, status: Status) -> None:
+    author = status.account
+    document, mentioned = await note_document(ctx, status)
+    to, cc = document["to"], document["cc"]
+    activity = renderers.activity(
+        "Create",
+        f"{status.uri}/activity",
+        author,
+        document,
+        to=to,
+        cc=cc,
+        published=document["published"],
+    )
+    await publish(
+        author,
+        activity,
+        followers_of=author if status.visibility != "direct" else None,
+        recipients=await _audience(status, mentioned),
+    )
+
+
+async def status_updated(ctx: AppContext, status: Status) -> None:
+    author = status.account
+    document, mentioned = await note_document(ctx, status)
+    activity = renderers.activity(
+        "Update",
+        f"{status.uri}#updates/{int(status.edited_at.timestamp()) if status.edited_at else 0}",
+        author,
+        document,
+        to=document["to"],
+        cc=document["cc"],
+        published=document.get("updated"),
+    )
+    await publish(
+        author,
+        activity,
+        followers_of=author if status.visibility != "direct" else None,
+        recipients=await _audience(status, mentioned),
+    )
+
+
+async def status_deleted(ctx: AppContext, status: Status) -> None:
+    author = status.account
+    if status.reblog_of_id is not None:  # type: ignore[attr-defined]
+        original = await Status.get(id=status.reblog_of_id).select_related("account")  # type: ignore[attr-defined]
+        await _undo(
+            author,
+            announce_activity(status, original),
+            followers_of=author,
+            recipients=[original.account],
+        )
+        return
+    mentioned = await Account.filter(
+        id__in=Subquery(Mention.filter(status_id=status.id).values("account_id"))
+    )
+    to, cc = renderers.addressing(status, author, mentioned)
+    activity = renderers.activity(
+        "Delete",
+        f"{status.uri}#delete",
+        author,
+        {"id": status.uri, "type": "Tombstone", "atomUri": status.uri},
+        to=to,
+        cc=cc,
+    )
+    await publish(
+        author,
+        activity,
+        followers_of=author if status.visibility != "direct" else None,
+        recipients=await _audience(status, mentioned),
+    )
+
+
+def announce_activity(boost: Status, original: Status) -> dict[str, Any]:
+    author = boost.account
+    to = [PUBLIC] if boost.visibility == "public" else [renderers.followers_url(author)]
+    cc = (
+        [original.account.uri, renderers.followers_url(author)]
+        if boost.visibility == "public"
+        else [original.account.uri]
+    )
+    if boost.visibility == "unlisted":
+        cc.append(PUBLIC)
+    return renderers.activity(
+        "Announce",
+        boost.uri,
+        author,
+        original.uri,
+        to=to,
+        cc=cc,
+        published=iso_seconds(boost.created_at),
+    )
+
+
+async def reblogged(ctx: AppContext, boost: Status, original: Status) -> None:
+    await publish(
+        boost.account,
+        announce_activity(boost, original),
+        followers_of=boost.account,
+        recipients=[original.account],
+    )
+
+
+async def _undo(
+    actor: Account,
+    inner: dict[str, Any],
+    *,
+    followers_of: Account | None = None,
+    recipients: list[Account] | None = None,
+) -> None:
+    inner = {k: v for k, v in inner.items() if k != "@context"}
+    activity = renderers.activity("Undo", f"{inner['id']}/undo", actor, inner)
+    await publish(actor, activity, followers_of=followers_of, recipients=recipients)
+
+
+def like_activity(actor: Account, status: Status, like_id: int) -> dict[str, Any]:
+    return renderers.activity("Like", f"{actor.uri}#likes/{like_id}", actor, status.uri)
+
+
+async def favourited(ctx: AppContext, actor: Account, status: Status, like_id: int) -> None:
+    await publish(actor, like_activity(actor, status, like_id), recipients=[status.account])
+
+
+async def unfavourited(ctx: AppContext, actor: Account, status: Status, like_id: int) -> None:
+    await _undo(actor, like_activity(actor, status, like_id), recipients=[status.account])
+
+
+def follow_activity(follower: Account, target: Account, follow_uri: str) -> dict[str, Any]:
+    return renderers.activity("Follow", follow_uri, follower, target.uri)
+
+
+async def follow_requested(
+    ctx: AppContext, follower: Account, target: Account, follow_uri: str
+) -> None:
+    await publish(follower, follow_activity(follower, target, follow_uri), recipients=[target])
+
+
+async def unfollowed(ctx: AppContext, follower: Account, target: Account, follow_uri: str) -> None:
+    await _undo(follower, follow_activity(follower, target, follow_uri), recipients=[target])
+
+
+async def follow_answered(
+    ctx: AppContext, target: Account, follower: Account, follow_uri: str, *, accepted: bool
+) -> None:
+    """Accept or Reject of a remote follower's Follow, embedding it as Mastodon does."""
+    inner = {"id": follow_uri, "type": "Follow", "actor": follower.uri, "object": target.uri}
+    kind = "Accept" if accepted else "Reject"
+    suffix = "accepts" if accepted else "rejects"
+    activity = renderers.activity(
+        kind,
+        f"{target.uri}#{suffix}/follows/{hashlib.sha256(follow_uri.encode()).hexdigest()[:16]}",
+        target,
+        inner,
+    )
+    await publish(target, activity, recipients=[follower])
+
+
+async def removed_follower(
+    ctx: AppContext, target: Account, follower: Account, follow_uri: str
+) -> None:
+    await follow_answered(ctx, target, follower, follow_uri, accepted=False)
+
+
+def block_activity(actor: Account, target: Account, block_uri: str) -> dict[str, Any]:
+    return renderers.activity("Block", block_uri, actor, target.uri)
+
+
+async def blocked(ctx: AppContext, actor: Account, target: Account, block_uri: str) -> None:
+    await publish(actor, block_activity(actor, target, block_uri), recipients=[target])
+
+
+async def unblocked(ctx: AppContext, actor: Account, target: Account, block_uri: str) -> None:
+    await _undo(actor, block_activity(actor, target, block_uri), recipients=[target])
+
+
+async def profile_updated(ctx: AppContext, account: Account) -> None:
+    person_renderer = ctx.extras.get("actor_renderer")
+    if person_renderer is None:
+        return
+    document = await person_renderer(account)
+    document.pop("@context", None)
+    from fedianon.timeutil import utcnow
+
+    activity = renderers.activity(
+        "Update",
+        f"{account.uri}#updates/{int(utcnow().timestamp())}",
+        account,
+        document,
+        to=[PUBLIC],
+    )
+    await publish(account, activity, followers_of=account)
+
+
+async def account_deleted(
+    ctx: AppContext, account: Account, remote_contacts: list[Account]
+) -> None:
+    activity = renderers.activity(
+        "Delete", f"{account.uri}#delete", account, account.uri, to=[PUBLIC]
+    )
+    await publish(account, activity, followers_of=account, recipients=remote_contacts)
+
+
+def remote_q() -> Q:
+    return Q(domain__isnull=False)

@@ -1,0 +1,235 @@
+"""Reading timelines: home (from the fan-out table), public, hashtag, an account's statuses,
+bookmarks and favourites. Each returns rows newest first plus the paging keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise.expressions import Q, Subquery
+
+from fedianon.errors import NotFound
+from fedianon.models.accounts import Account
+from fedianon.models.social import Bookmark, Favourite, Follow, StatusPin
+from fedianon.models.statuses import Mention, Status, StatusTag, Tag
+from fedianon.models.timelines import HomeFeedEntry
+from fedianon.services.paging import PageRequest, fetch_page
+from fedianon.services.visibility import viewer_filter, visible_ids
+
+RELATED = ("account", "reblog_of", "reblog_of__account")
+
+
+@dataclass
+class Timeline:
+    statuses: list[Status]
+    newest_key: int | None
+    oldest_key: int | None
+
+
+def _timeline(statuses: list[Status], rows_keys: tuple[int | None, int | None]) -> Timeline:
+    return Timeline(statuses, rows_keys[0], rows_keys[1])
+
+
+async def _load(ids: list[int]) -> list[Status]:
+    if not ids:
+        return []
+    found = {s.id: s for s in await Status.filter(id__in=ids).select_related(*RELATED)}
+    return [found[i] for i in ids if i in found]
+
+
+async def _drop_hidden(
+    statuses: list[Status], viewer: Account | None, *, for_timeline: bool = True
+) -> list[Status]:
+    filt = await viewer_filter(viewer)
+    kept = []
+    for status in statuses:
+        if filt.hides(status.account, for_timeline=for_timeline):
+            continue
+        if status.reblog_of_id is not None and filt.hides(  # type: ignore[attr-defined]
+            status.reblog_of.account, for_timeline=for_timeline
+        ):
+            continue
+        kept.append(status)
+    return kept
+
+
+async def home(viewer: Account, page: PageRequest) -> Timeline:
+    rows = await fetch_page(
+        HomeFeedEntry.filter(account_id=viewer.id).only("id", "status_id"), page, "status_id"
+    )
+    ids = [row.status_id for row in rows]  # type: ignore[attr-defined]
+    keys = (ids[0], ids[-1]) if ids else (None, None)
+    statuses = await _load(ids)
+    return _timeline(await _drop_hidden(statuses, viewer), keys)
+
+
+def _public_query(*, local: bool, remote: bool, only_media: bool) -> Q:
+    condition = Q(
+        visibility="public",
+        reblog_of_id__isnull=True,
+        account__suspended_at__isnull=True,
+        account__silenced_at__isnull=True,
+    )
+    condition &= Q(reply_to_other=False)
+    if local:
+        condition &= Q(local=True)
+    elif remote:
+        condition &= Q(local=False)
+    if only_media:
+        condition &= Q(has_media=True)
+    return condition
+
+
+async def _exclusions(viewer: Account | None) -> Q:
+    filt = await viewer_filter(viewer)
+    condition = Q()
+    hidden = filt.blocked | filt.muted
+    if hidden:
+        condition &= ~Q(account_id__in=sorted(hidden))
+    if filt.domains:
+        condition &= ~Q(account__domain__in=sorted(filt.domains))
+    return condition
+
+
+async def public(
+    viewer: Account | None,
+    page: PageRequest,
+    *,
+    local: bool = False,
+    remote: bool = False,
+    only_media: bool = False,
+) -> Timeline:
+    query = Status.filter(_public_query(local=local, remote=remote, only_media=only_media)).filter(
+        await _exclusions(viewer)
+    )
+    rows = await fetch_page(query.select_related(*RELATED), page)
+    return Timeline(rows, *(_keys(rows)))
+
+
+def _keys(rows: list[Status]) -> tuple[int | None, int | None]:
+    return (rows[0].id, rows[-1].id) if rows else (None, None)
+
+
+async def hashtag(
+    viewer: Account | None,
+    name: str,
+    page: PageRequest,
+    *,
+    any_tags: list[str] = (),
+    all_tags: list[str] = (),
+    none_tags: list[str] = (),
+    local: bool = False,
+    remote: bool = False,
+    only_media: bool = False,
+) -> Timeline:  # type: ignore[assignment]
+    names = {name.lower(), *(t.lower() for t in any_tags)}
+    tag_ids = list(await Tag.filter(name__in=names).values_list("id", flat=True))
+    if not tag_ids:
+        return Timeline([], None, None)
+    condition = Q(
+        visibility="public", reblog_of_id__isnull=True, account__suspended_at__isnull=True
+    )
+    condition &= Q(id__in=Subquery(StatusTag.filter(tag_id__in=tag_ids).values("status_id")))
+    for required in all_tags:
+        condition &= Q(
+            id__in=Subquery(StatusTag.filter(tag__name=required.lower()).values("status_id"))
+        )
+    for excluded in none_tags:
+        condition &= ~Q(
+            id__in=Subquery(StatusTag.filter(tag__name=excluded.lower()).values("status_id"))
+        )
+    if local:
+        condition &= Q(local=True)
+    elif remote:
+        condition &= Q(local=False)
+    if only_media:
+        condition &= Q(has_media=True)
+    rows = await fetch_page(
+        Status.filter(condition).filter(await _exclusions(viewer)).select_related(*RELATED), page
+    )
+    return Timeline(rows, *_keys(rows))
+
+
+async def account_statuses(
+    viewer: Account | None,
+    account_id: int,
+    page: PageRequest,
+    *,
+    only_media: bool = False,
+    exclude_replies: bool = False,
+    exclude_reblogs: bool = False,
+    pinned: bool = False,
+    tagged: str | None = None,
+) -> Timeline:
+    account = await Account.get_or_none(id=account_id)
+    if account is None:
+        raise NotFound()
+    filt = await viewer_filter(viewer)
+    if account.id in filt.blocked or account.suspended_at is not None:
+        return Timeline([], None, None)
+    if pinned:
+        pins = (
+            await StatusPin.filter(account_id=account.id)
+            .order_by("-id")
+            .values_list("status_id", flat=True)
+        )
+        statuses = await _load(list(pins))
+        allowed = await visible_ids(statuses, viewer)
+        return Timeline([s for s in statuses if s.id in allowed], None, None)
+    is_self = viewer is not None and viewer.id == account.id
+    visibilities = ["public", "unlisted"]
+    if is_self or (
+        viewer is not None
+        and await Follow.filter(account_id=viewer.id, target_account_id=account.id).exists()
+    ):
+        visibilities.append("private")
+    if is_self:
+        condition = Q(account_id=account.id)
+    elif viewer is not None:
+        mentioned = Subquery(Mention.filter(account_id=viewer.id).values("status_id"))
+        condition = Q(account_id=account.id) & (
+            Q(visibility__in=visibilities) | Q(id__in=mentioned)
+        )
+    else:
+        condition = Q(account_id=account.id, visibility__in=visibilities)
+    if only_media:
+        condition &= Q(has_media=True)
+    if exclude_replies:
+        condition &= Q(reply_to_other=False)
+    if exclude_reblogs:
+        condition &= Q(reblog_of_id__isnull=True)
+    if tagged:
+        condition &= Q(
+            id__in=Subquery(StatusTag.filter(tag__name=tagged.lower()).values("status_id"))
+        )
+    rows = await fetch_page(Status.filter(condition).select_related(*RELATED), page)
+    allowed = await visible_ids(rows, viewer)
+    reblog_allowed = await visible_ids(
+        [r.reblog_of for r in rows if r.reblog_of_id is not None],
+        viewer,  # type: ignore[attr-defined]
+    )
+    kept = [
+        r
+        for r in rows
+        if r.id in allowed and (r.reblog_of_id is None or r.reblog_of_id in reblog_allowed)  # type: ignore[attr-defined]
+    ]
+    return Timeline(kept, *_keys(rows))
+
+
+async def bookmarks(viewer: Account, page: PageRequest) -> Timeline:
+    rows = await fetch_page(Bookmark.filter(account_id=viewer.id), page)
+    statuses = await _load([r.status_id for r in rows])  # type: ignore[attr-defined]
+    allowed = await visible_ids(statuses, viewer)
+    return Timeline(
+        [s for s in statuses if s.id in allowed],
+        *((rows[0].id, rows[-1].id) if rows else (None, None)),
+    )
+
+
+async def favourites(viewer: Account, page: PageRequest) -> Timeline:
+    rows = await fetch_page(Favourite.filter(account_id=viewer.id), page)
+    statuses = await _load([r.status_id for r in rows])  # type: ignore[attr-defined]
+    allowed = await visible_ids(statuses, viewer)
+    return Timeline(
+        [s for s in statuses if s.id in allowed],
+        *((rows[0].id, rows[-1].id) if rows else (None, None)),
+    )

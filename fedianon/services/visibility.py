@@ -1,0 +1,122 @@
+"""Who may see what: Mastodon's visibility rules, blocks, mutes and domain blocks.
+
+    public    everyone, and public timelines
+    unlisted  everyone, but not public timelines
+    private   the author, their followers and the mentioned
+    direct    the author and the mentioned
+
+Blocks in either direction hide everything; mutes hide from timelines and notifications but
+not from a direct lookup; a user's own domain block hides that domain like a mute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from fedianon.models.accounts import Account
+from fedianon.models.social import AccountDomainBlock, Block, Follow, Mute
+from fedianon.models.statuses import Mention, Status
+
+
+@dataclass
+class ViewerFilter:
+    """The accounts a viewer must not see (blocks either way) and does not want (mutes)."""
+
+    viewer_id: int | None
+    blocked: set[int] = field(default_factory=set)  # blocks in either direction
+    muted: set[int] = field(default_factory=set)
+    domains: set[str] = field(default_factory=set)
+
+    def hides(self, account: Account, *, for_timeline: bool = True) -> bool:
+        if account.suspended_at is not None:
+            return True
+        if account.id in self.blocked:
+            return True
+        return bool(
+            for_timeline
+            and (
+                account.id in self.muted
+                or (account.domain is not None and account.domain in self.domains)
+            )
+        )
+
+
+async def viewer_filter(viewer: Account | None) -> ViewerFilter:
+    if viewer is None:
+        return ViewerFilter(None)
+    blocking = await Block.filter(account_id=viewer.id).values_list("target_account_id", flat=True)
+    blocked_by = await Block.filter(target_account_id=viewer.id).values_list(
+        "account_id", flat=True
+    )
+    muted = await Mute.filter(account_id=viewer.id).values_list("target_account_id", flat=True)
+    domains = await AccountDomainBlock.filter(account_id=viewer.id).values_list("domain", flat=True)
+    return ViewerFilter(viewer.id, set(blocking) | set(blocked_by), set(muted), set(domains))
+
+
+async def is_blocked_between(a: int, b: int) -> bool:
+    return (
+        await Block.filter(account_id=a, target_account_id=b).exists()
+        or await Block.filter(account_id=b, target_account_id=a).exists()
+    )
+
+
+async def follows(follower_id: int, target_id: int) -> bool:
+    return await Follow.filter(account_id=follower_id, target_account_id=target_id).exists()
+
+
+async def can_view(status: Status, viewer: Account | None) -> bool:
+    """Whether `viewer` may see `status` (its reblogged original is checked separately)."""
+    author: Account = status.account  # must be prefetched
+    if author.suspended_at is not None:
+        return False
+    if viewer is not None and viewer.id == author.id:
+        return True
+    if viewer is not None and await is_blocked_between(viewer.id, author.id):
+        return False
+    if status.visibility in ("public", "unlisted"):
+        return True
+    if viewer is None:
+        return False
+    if await Mention.filter(status_id=status.id, account_id=viewer.id).exists():
+        return True
+    if status.visibility == "private":
+        return await follows(viewer.id, author.id)
+    return False
+
+
+async def visible_ids(statuses: Iterable[Status], viewer: Account | None) -> set[int]:
+    """The subset of `statuses` (accounts prefetched) the viewer may see, in few queries."""
+    items = list(statuses)
+    if not items:
+        return set()
+    filt = await viewer_filter(viewer)
+    restricted = [s for s in items if s.visibility in ("private", "direct")]
+    mentioned: set[int] = set()
+    followed: set[int] = set()
+    if viewer is not None and restricted:
+        mentioned = set(
+            await Mention.filter(
+                status_id__in=[s.id for s in restricted], account_id=viewer.id
+            ).values_list("status_id", flat=True)
+        )
+        followed = set(
+            await Follow.filter(
+                account_id=viewer.id, target_account_id__in={s.account_id for s in restricted}
+            ).values_list(  # type: ignore[attr-defined]
+                "target_account_id", flat=True
+            )
+        )
+    allowed: set[int] = set()
+    for status in items:
+        author = status.account
+        if author.suspended_at is not None or author.id in filt.blocked:
+            continue
+        if (
+            (viewer is not None and author.id == viewer.id)
+            or status.visibility in ("public", "unlisted")
+            or status.id in mentioned
+            or (status.visibility == "private" and author.id in followed)
+        ):
+            allowed.add(status.id)
+    return allowed
