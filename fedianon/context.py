@@ -30,6 +30,8 @@ class AppContext:
     extras: dict[str, Any] = field(default_factory=dict)
     # Set by the federation layer: finds or fetches `user@host` (WebFinger + actor fetch).
     resolve_remote_account: RemoteResolver | None = None
+    # The signed, SSRF-guarded outgoing HTTP client (federation.client.FederationClient).
+    federation: Any = None
 
     @classmethod
     def build(cls, settings: Settings) -> AppContext:
