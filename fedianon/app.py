@@ -12,6 +12,10 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
+from fedianon.activitypub import discovery as ap_discovery
+from fedianon.activitypub import inbox as ap_inbox
+from fedianon.activitypub import objects as ap_objects
+from fedianon.activitypub.setup import start_federation, stop_federation
 from fedianon.api import accounts as api_accounts
 from fedianon.api import empty as api_empty
 from fedianon.api import instance as api_instance
@@ -26,9 +30,9 @@ from fedianon.api.errors import EXCEPTION_HANDLERS
 from fedianon.api.ratelimit import ApiRateLimitMiddleware
 from fedianon.context import AppContext
 from fedianon.db import close_db, init_db
+from fedianon.jobs.setup import register_all
 from fedianon.jobs.worker import Worker
 from fedianon.logs import AccessLogMiddleware
-from fedianon.services.accounts import ensure_instance_actor
 from fedianon.settings import Settings
 from web import routes as web_routes
 from web.session import SessionMiddleware
@@ -59,6 +63,9 @@ def all_routes() -> list[BaseRoute]:
         *api_notifications.routes,
         *api_search.routes,
         *api_empty.routes,
+        *ap_discovery.routes,
+        *ap_objects.routes,
+        *ap_inbox.routes,
         *web_routes.routes,
     ]
 
@@ -70,7 +77,8 @@ def create_app(settings: Settings, *, start_worker: bool | None = None) -> Starl
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await init_db(settings.database)
-        await ensure_instance_actor(ctx.urls, settings.domain)
+        register_all()
+        await start_federation(ctx)
         worker = None
         task = None
         if run_worker:
@@ -84,6 +92,7 @@ def create_app(settings: Settings, *, start_worker: bool | None = None) -> Starl
                 worker.stop()
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(task, 10)
+            await stop_federation(ctx)
             await close_db()
 
     app = Starlette(

@@ -123,6 +123,7 @@ def worker(concurrency: int) -> None:
     configure_logging()
 
     async def run() -> None:
+        from fedianon.activitypub.setup import start_federation, stop_federation
         from fedianon.context import AppContext
         from fedianon.db import close_db, init_db
         from fedianon.jobs.setup import register_all
@@ -130,13 +131,17 @@ def worker(concurrency: int) -> None:
 
         register_all()
         await init_db(settings.database)
-        runner = Worker(AppContext.build(settings), concurrency=concurrency)
+        ctx = AppContext.build(settings)
+        await start_federation(ctx)
+        runner = Worker(ctx, concurrency=concurrency)
+        ctx.extras["worker"] = runner
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, runner.stop)
         try:
             await runner.run()
         finally:
+            await stop_federation(ctx)
             await close_db()
 
     _run(run)
@@ -281,6 +286,34 @@ def accounts_modify(
         return f"@{account.username}: role {account.role}, {state}"
 
     click.echo(_run(lambda: run(settings)))
+
+
+@accounts.command("delete")
+@click.argument("handle")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def accounts_delete(handle: str, yes: bool) -> None:
+    """Delete a local account: its posts go, and a Delete is federated to its contacts."""
+    if not yes:
+        click.confirm(f"Delete @{handle} and all its posts?", abort=True)
+    settings = _settings()
+
+    @with_db
+    async def run(settings: Settings) -> str:
+        from fedianon.context import AppContext
+        from fedianon.services.account_deletion import delete_local_account
+        from fedianon.services.accounts import get_local_by_handle
+
+        account = await get_local_by_handle(handle)
+        if account is None or account.deleted_at is not None:
+            from fedianon.errors import NotFound
+
+            raise NotFound(f"No local account @{handle}")
+        await delete_local_account(AppContext.build(settings), account)
+        return account.username
+
+    click.echo(
+        f"Deleted @{_run(lambda: run(settings))}; the Delete will be delivered by the worker."
+    )
 
 
 if __name__ == "__main__":

@@ -77,6 +77,10 @@ async def update_credentials(request: Request) -> JSONResponse:
     images = request.app.state.ctx.extras.get("profile_images")
     if images is not None and ("avatar" in params.files or "header" in params.files):
         await images(account, params.files.get("avatar"), params.files.get("header"))
+    from fedianon.models.accounts import Account
+    from fedianon.services import outbox
+
+    await outbox.profile_updated(app_context(request), await Account.get(id=account.id))
     return await _credential(request, account.id)
 
 

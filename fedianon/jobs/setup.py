@@ -5,3 +5,5 @@ from __future__ import annotations
 
 def register_all() -> None:
     """Import handler modules (their `@handler` decorators fill the registry)."""
+    import fedianon.activitypub.delivery
+    import fedianon.activitypub.inbound  # noqa: F401

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from tortoise.expressions import Q, Subquery
+from tortoise.expressions import Subquery
 
 from federation.activitystreams import PUBLIC
 from fedianon.activitypub import renderers
@@ -305,8 +305,5 @@ async def account_deleted(
     activity = renderers.activity(
         "Delete", f"{account.uri}#delete", account, account.uri, to=[PUBLIC]
     )
-    await publish(account, activity, followers_of=account, recipients=remote_contacts)
-
-
-def remote_q() -> Q:
-    return Q(domain__isnull=False)
+    # The audience is computed now: the follows are deleted right after.
+    await publish(account, activity, recipients=remote_contacts)
