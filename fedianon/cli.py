@@ -288,6 +288,71 @@ def accounts_modify(
     click.echo(_run(lambda: run(settings)))
 
 
+@main.group()
+def jobs() -> None:
+    """Inspect and retry background jobs (deliveries, fetches, refreshes)."""
+
+
+@jobs.command("list")
+@click.option(
+    "--state", type=click.Choice(["pending", "dead", "all"]), default="all", show_default=True
+)
+@click.option("--limit", default=50, show_default=True)
+def jobs_list(state: str, limit: int) -> None:
+    """Show queued and dead jobs with their last error."""
+    settings = _settings()
+
+    @with_db
+    async def run(settings: Settings) -> list[str]:
+        from fedianon.models.federation import Job
+
+        query = Job.all() if state == "all" else Job.filter(state=state)
+        lines = []
+        for job in await query.order_by("-id").limit(limit):
+            target = job.payload.get("inbox") or job.payload.get("actor_id") or ""
+            error = (job.last_error or "").splitlines()[0][:80] if job.last_error else ""
+            lines.append(
+                f"{job.id}  {job.kind:<14} {job.state:<8} tries {job.attempts:>2}/{job.max_attempts:<2} next {job.run_at:%Y-%m-%d %H:%M}  {target}  {error}"
+            )
+        counts = {
+            row["state"]: row["count"]
+            for row in await Job.all()
+            .group_by("state")
+            .annotate(count=Count("id"))
+            .values("state", "count")
+        }
+        lines.append(f"pending {counts.get('pending', 0)}, dead {counts.get('dead', 0)}")
+        return lines
+
+    from tortoise.functions import Count
+
+    for line in _run(lambda: run(settings)):
+        click.echo(line)
+
+
+@jobs.command("retry")
+@click.argument("job_ids", nargs=-1)
+@click.option("--all-dead", is_flag=True, help="Retry every dead job.")
+def jobs_retry(job_ids: tuple[str, ...], all_dead: bool) -> None:
+    """Put dead (or waiting) jobs back in line now."""
+    settings = _settings()
+
+    @with_db
+    async def run(settings: Settings) -> int:
+        from fedianon.jobs import queue
+        from fedianon.models.federation import Job
+
+        ids = [int(i) for i in job_ids if i.isdigit()]
+        if all_dead:
+            ids += list(await Job.filter(state="dead").values_list("id", flat=True))
+        count = 0
+        for job_id in ids:
+            count += int(await queue.retry(job_id))
+        return count
+
+    click.echo(f"Requeued {_run(lambda: run(settings))} job(s).")
+
+
 @accounts.command("delete")
 @click.argument("handle")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")

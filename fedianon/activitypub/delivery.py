@@ -15,11 +15,13 @@ from datetime import timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
 
 from federation.client import FetchError
 from fedianon.activitypub import policy
 from fedianon.activitypub.remote import account_signer, host_of
 from fedianon.context import AppContext
+from fedianon.db import atomic
 from fedianon.jobs import queue
 from fedianon.jobs.registry import PermanentJobError, handler
 from fedianon.models.accounts import Account
@@ -78,7 +80,8 @@ async def fanout(ctx: AppContext, payload: dict[str, Any]) -> None:
             continue
         jobs.append({"actor_id": payload["actor_id"], "inbox": inbox, "body": body})
     if jobs:
-        await queue.enqueue_many(DELIVER, jobs)
+        async with atomic():  # all deliveries or none, so a crash never half-expands
+            await queue.enqueue_many(DELIVER, jobs)
         worker = ctx.extras.get("worker")
         if worker is not None:
             worker.wake()
@@ -113,15 +116,18 @@ async def record_success(domain: str, scheme: str) -> None:
 
 
 async def record_failure(domain: str) -> None:
+    """Count a failure atomically (deliveries to one instance fail in parallel)."""
     instance = await _instance(domain)
     now = utcnow()
-    first = instance.first_failure_at or now
-    unavailable = instance.unavailable_since or (now if now - first >= UNAVAILABLE_AFTER else None)
-    await Instance.filter(id=instance.id).update(
-        failure_count=instance.failure_count + 1,
-        first_failure_at=first,
-        unavailable_since=unavailable,
+    await Instance.filter(id=instance.id).update(failure_count=F("failure_count") + 1)
+    await Instance.filter(id=instance.id, first_failure_at__isnull=True).update(
+        first_failure_at=now
     )
+    await Instance.filter(
+        id=instance.id,
+        unavailable_since__isnull=True,
+        first_failure_at__lte=now - UNAVAILABLE_AFTER,
+    ).update(unavailable_since=now)
 
 
 _signers: dict[int, Any] = {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import timedelta
 
 from fedianon.context import AppContext
 from fedianon.jobs import queue
@@ -26,6 +27,7 @@ class Worker:
         self._stopping = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
+        self.lease = timedelta(seconds=context.settings.job_lease_seconds)
 
     def wake(self) -> None:
         self._wake.set()
@@ -37,7 +39,7 @@ class Worker:
             jobs: list[Job] = []
             if free > 0:
                 try:
-                    jobs = await queue.claim(free)
+                    jobs = await queue.claim(free, lease=self.lease)
                 except Exception:  # the database may be briefly unavailable: keep going
                     log.exception("claiming jobs failed")
                     await asyncio.sleep(1)
@@ -84,7 +86,7 @@ class Worker:
         """For tests: run due jobs until none is left."""
         deadline = asyncio.get_running_loop().time() + max_seconds
         while asyncio.get_running_loop().time() < deadline:
-            jobs = await queue.claim(self.concurrency)
+            jobs = await queue.claim(self.concurrency, lease=self.lease)
             if not jobs:
                 return
             await asyncio.gather(*(self._run_one(job) for job in jobs))
