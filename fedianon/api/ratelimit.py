@@ -33,13 +33,20 @@ class ApiRateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         limiter = scope["app"].state.ctx.api_limiter
-        bucket = "media" if scope["path"].startswith(("/api/v1/media", "/api/v2/media")) and scope["method"] == "POST" else "api"
+        bucket = (
+            "media"
+            if scope["path"].startswith(("/api/v1/media", "/api/v2/media"))
+            and scope["method"] == "POST"
+            else "api"
+        )
         try:
             limiter.hit(bucket, token, "Too many requests")
         except RateLimited as exc:
             headers = self._headers(limiter, bucket, token)
             headers["Retry-After"] = str(exc.retry_after)
-            await JSONResponse({"error": "Too many requests"}, status_code=429, headers=headers)(scope, receive, send)
+            await JSONResponse({"error": "Too many requests"}, status_code=429, headers=headers)(
+                scope, receive, send
+            )
             return
         headers = self._headers(limiter, bucket, token)
 

@@ -53,12 +53,15 @@ async def notify(
         return None
     if recipient.suspended_at is not None or await _silenced_for(recipient, sender):
         return None
-    if kind in ("favourite", "reblog", "mention", "update", "status") and status is not None:
-        # One notification per (kind, status, sender), like Mastodon's dedupe.
-        if await Notification.filter(
+    # One notification per (kind, status, sender), like Mastodon's dedupe.
+    if (
+        kind in ("favourite", "reblog", "mention", "update", "status")
+        and status is not None
+        and await Notification.filter(
             account_id=recipient.id, from_account_id=sender.id, type=kind, status_id=status.id
-        ).exists():
-            return None
+        ).exists()
+    ):
+        return None
     notification = await Notification.create(
         account=recipient, from_account=sender, type=kind, status=status, report_id=report_id
     )
