@@ -15,8 +15,10 @@ from starlette.routing import BaseRoute
 from fedianon.api import accounts as api_accounts
 from fedianon.api import empty as api_empty
 from fedianon.api import instance as api_instance
+from fedianon.api import media as api_media
 from fedianon.api import notifications as api_notifications
 from fedianon.api import oauth as api_oauth
+from fedianon.api import polls as api_polls
 from fedianon.api import relationships as api_relationships
 from fedianon.api import search as api_search
 from fedianon.api import statuses as api_statuses
@@ -26,6 +28,7 @@ from fedianon.api.errors import EXCEPTION_HANDLERS
 from fedianon.api.ratelimit import ApiRateLimitMiddleware
 from fedianon.context import AppContext
 from fedianon.db import close_db, init_db
+from fedianon.jobs.setup import register_all
 from fedianon.jobs.worker import Worker
 from fedianon.logs import AccessLogMiddleware
 from fedianon.services.accounts import ensure_instance_actor
@@ -55,6 +58,8 @@ def all_routes() -> list[BaseRoute]:
         *api_accounts.routes,
         *api_relationships.routes,
         *api_statuses.routes,
+        *api_media.routes,
+        *api_polls.routes,
         *api_timelines.routes,
         *api_notifications.routes,
         *api_search.routes,
@@ -65,6 +70,7 @@ def all_routes() -> list[BaseRoute]:
 
 def create_app(settings: Settings, *, start_worker: bool | None = None) -> Starlette:
     ctx = AppContext.build(settings)
+    register_all()  # job handlers and periodic jobs, for the in-process worker and tests
     run_worker = settings.workers > 0 if start_worker is None else start_worker
 
     @contextlib.asynccontextmanager

@@ -4,4 +4,6 @@ from __future__ import annotations
 
 
 def register_all() -> None:
-    """Import handler modules (their `@handler` decorators fill the registry)."""
+    """Import handler modules (their `@handler` decorators fill the registry, their
+    `periodic()` calls the schedule). Idempotent."""
+    from fedianon.jobs import content  # noqa: F401
