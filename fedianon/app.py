@@ -19,8 +19,10 @@ from fedianon.activitypub.setup import start_federation, stop_federation
 from fedianon.api import accounts as api_accounts
 from fedianon.api import empty as api_empty
 from fedianon.api import instance as api_instance
+from fedianon.api import media as api_media
 from fedianon.api import notifications as api_notifications
 from fedianon.api import oauth as api_oauth
+from fedianon.api import polls as api_polls
 from fedianon.api import relationships as api_relationships
 from fedianon.api import search as api_search
 from fedianon.api import statuses as api_statuses
@@ -59,6 +61,8 @@ def all_routes() -> list[BaseRoute]:
         *api_accounts.routes,
         *api_relationships.routes,
         *api_statuses.routes,
+        *api_media.routes,
+        *api_polls.routes,
         *api_timelines.routes,
         *api_notifications.routes,
         *api_search.routes,
@@ -72,6 +76,7 @@ def all_routes() -> list[BaseRoute]:
 
 def create_app(settings: Settings, *, start_worker: bool | None = None) -> Starlette:
     ctx = AppContext.build(settings)
+    register_all()  # job handlers and periodic jobs, for the in-process worker and tests
     run_worker = settings.workers > 0 if start_worker is None else start_worker
 
     @contextlib.asynccontextmanager

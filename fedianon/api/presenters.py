@@ -24,11 +24,10 @@ from fedianon.models.social import (
     StatusPin,
 )
 from fedianon.models.statuses import Mention, Status, StatusEdit, StatusTag, Tag
+from fedianon.services import polls as poll_service
 from fedianon.timeutil import iso
 from fedianon.urls import LocalUrls
 
-# status ids -> {status_id: poll entity}; registered by the polls service.
-PollLoader = Callable[[list[int], Account | None], Awaitable[dict[int, dict[str, Any]]]]
 # (viewer, statuses, context) -> {status_id: [FilterResult]}; registered by the filters service.
 FilterLoader = Callable[
     [Account | None, list[Status], str], Awaitable[dict[int, list[dict[str, Any]]]]
@@ -55,6 +54,33 @@ def media_entity(media: MediaAttachment, urls: LocalUrls) -> dict[str, Any]:
         "description": media.description,
         "blurhash": media.blurhash,
     }
+
+
+def poll_entity(view: poll_service.PollView) -> dict[str, Any]:
+    """Mastodon's Poll. `hide_totals` hides the per-option counts (null) until the end, as
+    Mastodon does; `voted`/`own_votes` appear only for a signed-in viewer."""
+    poll = view.poll
+    show = poll_service.shows_totals(poll)
+    entity: dict[str, Any] = {
+        "id": str(poll.id),
+        "expires_at": iso(poll.expires_at),
+        "expired": poll_service.is_expired(poll),
+        "multiple": poll.multiple,
+        "votes_count": poll.votes_count,
+        "voters_count": poll.voters_count,
+        "options": [
+            {
+                "title": option.get("title"),
+                "votes_count": int(option.get("votes_count") or 0) if show else None,
+            }
+            for option in poll.options or []
+        ],
+        "emojis": [],
+    }
+    if view.signed_in:
+        entity["voted"] = view.voted
+        entity["own_votes"] = view.own_votes
+    return entity
 
 
 def tag_entity(tag: Tag, urls: LocalUrls, *, following: bool | None = None) -> dict[str, Any]:
@@ -186,10 +212,10 @@ class Presenter:
         media: dict[int, list[MediaAttachment]] = defaultdict(list)
         for item in await MediaAttachment.filter(status_id__in=ids).order_by("position", "id"):
             media[item.status_id].append(item)  # type: ignore[attr-defined, index]
-        polls: dict[int, dict[str, Any]] = {}
-        poll_loader: PollLoader | None = self.ctx.extras.get("poll_loader")
-        if poll_loader is not None:
-            polls = await poll_loader(ids, viewer)
+        polls = {
+            status_id: poll_entity(view)
+            for status_id, view in (await poll_service.for_statuses(ids, viewer)).items()
+        }
         favourited: set[int] = set()
         reblogged: set[int] = set()
         bookmarked: set[int] = set()

@@ -21,6 +21,7 @@ from fedianon.models.accounts import Account
 from fedianon.models.media import MediaAttachment
 from fedianon.models.social import Follow
 from fedianon.models.statuses import Mention, Status, StatusTag, Tag
+from fedianon.services import polls
 from fedianon.timeutil import iso_seconds
 
 FANOUT = "ap.fanout"
@@ -80,10 +81,7 @@ async def note_document(ctx: AppContext, status: Status) -> tuple[dict[str, Any]
     mentioned, tags, media, parent_uri, conversation = await _note_parts(status)
     if conversation is None and status.conversation_id is not None:  # type: ignore[attr-defined]
         conversation = f"tag:{ctx.settings.domain.split(':')[0]},{status.created_at:%Y-%m-%d}:objectId={status.conversation_id}:objectType=Conversation"  # type: ignore[attr-defined]
-    poll = None
-    poll_renderer = ctx.extras.get("poll_renderer")
-    if poll_renderer is not None:
-        poll = await poll_renderer(status)
+    poll = await polls.question_fields(status)
     document = renderers.note(
         status,
         author,
