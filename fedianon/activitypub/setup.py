@@ -41,18 +41,7 @@ async def start_federation(ctx: AppContext) -> None:
     async def resolve_account(username: str, host: str) -> Account | None:
         return await remote.resolve_acct(ctx, username, host)
 
-    async def search_resolver(query: str) -> Any:
-        return await resolve_query(ctx, query)
-
     ctx.resolve_remote_account = resolve_account
-    ctx.extras["search_resolver"] = search_resolver
-
-    async def actor_renderer(account: Account) -> dict[str, Any]:
-        from fedianon.activitypub.renderers import person
-
-        return person(account, ctx.urls)
-
-    ctx.extras["actor_renderer"] = actor_renderer
 
 
 async def stop_federation(ctx: AppContext) -> None:

@@ -22,7 +22,7 @@ from fedianon.models.media import MediaAttachment
 from fedianon.models.social import Follow
 from fedianon.models.statuses import Mention, Status, StatusTag, Tag
 from fedianon.services import polls
-from fedianon.timeutil import iso_seconds
+from fedianon.timeutil import iso_seconds, utcnow
 
 FANOUT = "ap.fanout"
 
@@ -280,13 +280,8 @@ async def unblocked(ctx: AppContext, actor: Account, target: Account, block_uri:
 
 
 async def profile_updated(ctx: AppContext, account: Account) -> None:
-    person_renderer = ctx.extras.get("actor_renderer")
-    if person_renderer is None:
-        return
-    document = await person_renderer(account)
+    document = renderers.person(account, ctx.urls)
     document.pop("@context", None)
-    from fedianon.timeutil import utcnow
-
     activity = renderers.activity(
         "Update",
         f"{account.uri}#updates/{int(utcnow().timestamp())}",

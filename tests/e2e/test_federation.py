@@ -287,3 +287,36 @@ async def test_fan_out_to_two_instances_and_account_deletion(net: dict[str, Inst
         what="Delete(Person) on three",
     )
     assert alice.account_relationships([remote_on_one["id"]])[0]["following"] is False
+
+
+async def test_media_and_polls_across_instances(net: dict[str, Instance], tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from io import BytesIO
+
+    from PIL import Image
+
+    one, two = net["one"], net["two"]
+    alice, bob = await client(one, "alice"), await client(two, "bob")
+    remote_bob = find(alice, f"bob@{two.domain}")
+    if not alice.account_relationships([remote_bob["id"]])[0]["following"]:
+        alice.account_follow(remote_bob["id"])
+        await eventually(lambda: alice.account_relationships([remote_bob["id"]])[0]["following"])
+    buffer = BytesIO()
+    Image.new("RGB", (64, 48), (200, 40, 40)).save(buffer, "JPEG")
+    media = bob.media_post(buffer.getvalue(), mime_type="image/jpeg", description="a red square")
+    with_media = bob.status_post("a picture", media_ids=[media["id"]])
+    poll = bob.make_poll(["tea", "coffee"], expires_in=3600)
+    with_poll = bob.status_post("tea or coffee?", poll=poll)
+
+    def copies() -> dict[str, dict]:  # type: ignore[type-arg]
+        return {s["uri"]: s for s in alice.timeline_home(limit=40)}
+
+    seen = await eventually(lambda: (lambda c: c if with_media["uri"] in c and with_poll["uri"] in c else None)(copies()), what="media and poll posts on one")
+    attachment = seen[with_media["uri"]]["media_attachments"][0]
+    assert attachment["type"] == "image" and attachment["description"] == "a red square"
+    assert attachment["remote_url"] == with_media["media_attachments"][0]["url"] and attachment["url"].startswith(two.base_url)
+    remote_poll = seen[with_poll["uri"]]["poll"]
+    assert [o["title"] for o in remote_poll["options"]] == ["tea", "coffee"] and remote_poll["expired"] is False
+
+    alice.poll_vote(remote_poll["id"], [1])
+    await eventually(lambda: bob.poll(with_poll["poll"]["id"])["votes_count"] == 1, what="the vote to reach two")
+    assert bob.poll(with_poll["poll"]["id"])["options"][1]["votes_count"] == 1

@@ -39,9 +39,7 @@ async def _create(ctx: AppContext, activity: as2.Activity, actor: Any) -> None:
             log.info("Create of an object that could not be fetched")
         return
     if isinstance(note, as2.Note):
-        vote = ctx.extras.get("remote_vote_hook")
-        is_vote = vote is not None and note.name and not note.content and note.in_reply_to
-        if is_vote and await vote(note, actor):  # type: ignore[misc]
+        if await statuses.remote_vote(note, actor):
             return
         await statuses.import_note(ctx, note, actor)
     elif note is not None:

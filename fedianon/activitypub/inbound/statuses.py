@@ -22,11 +22,12 @@ from fedianon.activitypub.remote import (
 )
 from fedianon.context import AppContext
 from fedianon.db import atomic, on_commit
+from fedianon.errors import ValidationFailed
 from fedianon.ids import new_id
 from fedianon.models.accounts import Account
 from fedianon.models.media import MediaAttachment
-from fedianon.models.statuses import Conversation, Mention, Status, StatusEdit, StatusTag
-from fedianon.services import events, feeds, notifications
+from fedianon.models.statuses import Conversation, Mention, Poll, Status, StatusEdit, StatusTag
+from fedianon.services import events, feeds, notifications, polls
 from fedianon.services.statuses import _tags_for, remove_status
 from fedianon.services.text import html_to_text, sanitize_html
 from fedianon.timeutil import utcnow
@@ -276,9 +277,44 @@ async def _store_attachments(status: Status, author: Account, note: as2.Note) ->
 
 
 async def _store_poll(ctx: AppContext, status: Status, note: as2.Note) -> None:
-    store = ctx.extras.get("remote_poll_store")
-    if store is not None:
-        await store(status, note.poll)
+    """A remote Question's options and counts, refreshed on every Update."""
+    spec = note.poll
+    if spec is None or not spec.options:
+        return
+    options = [
+        {"title": (o.name or "")[:200], "votes_count": max(0, int(o.votes or 0))}
+        for o in spec.options[:20]
+    ]
+    closed_at = spec.closed_at or (utcnow() if spec.closed else None)
+    existing = await Poll.get_or_none(status_id=status.id)
+    values = {
+        "options": options,
+        "multiple": bool(spec.multiple),
+        "expires_at": spec.end_time,
+        "closed_at": closed_at,
+        "votes_count": sum(o["votes_count"] for o in options),
+        "voters_count": int(spec.voters_count or 0),
+    }
+    if existing is None:
+        poll = await Poll.create(status=status, **values)
+        await polls.schedule_expiry(poll)
+    else:
+        await Poll.filter(id=existing.id).update(**values)
+
+
+async def remote_vote(note: as2.Note, voter: Account) -> bool:
+    """A poll vote is a Note with a `name` (the option) replying to a local Question."""
+    if not note.name or note.content or not note.in_reply_to:
+        return False
+    status = await Status.get_or_none(uri=note.in_reply_to, local=True)
+    poll = await Poll.get_or_none(status_id=status.id) if status is not None else None
+    if poll is None:
+        return False
+    try:
+        await polls.record_remote_vote(poll, voter, [note.name], uri=note.id)
+    except ValidationFailed as exc:
+        log.info("ignored a remote vote: %s", exc.message)
+    return True
 
 
 async def _after_direct(
