@@ -310,13 +310,24 @@ async def test_media_and_polls_across_instances(net: dict[str, Instance], tmp_pa
     def copies() -> dict[str, dict]:  # type: ignore[type-arg]
         return {s["uri"]: s for s in alice.timeline_home(limit=40)}
 
-    seen = await eventually(lambda: (lambda c: c if with_media["uri"] in c and with_poll["uri"] in c else None)(copies()), what="media and poll posts on one")
+    seen = await eventually(
+        lambda: (lambda c: c if with_media["uri"] in c and with_poll["uri"] in c else None)(
+            copies()
+        ),
+        what="media and poll posts on one",
+    )
     attachment = seen[with_media["uri"]]["media_attachments"][0]
     assert attachment["type"] == "image" and attachment["description"] == "a red square"
-    assert attachment["remote_url"] == with_media["media_attachments"][0]["url"] and attachment["url"].startswith(two.base_url)
+    assert attachment["remote_url"] == with_media["media_attachments"][0]["url"] and attachment[
+        "url"
+    ].startswith(two.base_url)
     remote_poll = seen[with_poll["uri"]]["poll"]
-    assert [o["title"] for o in remote_poll["options"]] == ["tea", "coffee"] and remote_poll["expired"] is False
+    assert [o["title"] for o in remote_poll["options"]] == ["tea", "coffee"] and remote_poll[
+        "expired"
+    ] is False
 
     alice.poll_vote(remote_poll["id"], [1])
-    await eventually(lambda: bob.poll(with_poll["poll"]["id"])["votes_count"] == 1, what="the vote to reach two")
+    await eventually(
+        lambda: bob.poll(with_poll["poll"]["id"])["votes_count"] == 1, what="the vote to reach two"
+    )
     assert bob.poll(with_poll["poll"]["id"])["options"][1]["votes_count"] == 1
