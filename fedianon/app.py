@@ -17,6 +17,8 @@ from fedianon.activitypub import inbox as ap_inbox
 from fedianon.activitypub import objects as ap_objects
 from fedianon.activitypub.setup import start_federation, stop_federation
 from fedianon.api import accounts as api_accounts
+from fedianon.api import admin_domains as api_admin_domains
+from fedianon.api import admin_subscriptions as api_admin_subscriptions
 from fedianon.api import empty as api_empty
 from fedianon.api import instance as api_instance
 from fedianon.api import media as api_media
@@ -67,6 +69,8 @@ def all_routes() -> list[BaseRoute]:
         *api_notifications.routes,
         *api_search.routes,
         *api_empty.routes,
+        *api_admin_domains.routes,
+        *api_admin_subscriptions.routes,
         *ap_discovery.routes,
         *ap_objects.routes,
         *ap_inbox.routes,
