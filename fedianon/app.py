@@ -38,6 +38,7 @@ from fedianon.jobs.setup import register_all
 from fedianon.jobs.worker import Worker
 from fedianon.logs import AccessLogMiddleware
 from fedianon.settings import Settings
+from web import admin as web_admin
 from web import routes as web_routes
 from web.session import SessionMiddleware
 
@@ -74,6 +75,7 @@ def all_routes() -> list[BaseRoute]:
         *ap_discovery.routes,
         *ap_objects.routes,
         *ap_inbox.routes,
+        *web_admin.routes,
         *web_routes.routes,
     ]
 

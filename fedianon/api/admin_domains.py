@@ -177,7 +177,41 @@ async def public_list(request: Request) -> Response:
     )
 
 
+async def public_csv(request: Request) -> Response:
+    """The published blocklist as Mastodon's CSV, for peers that subscribe by URL. Shown when
+    FEDIANON_SHOW_DOMAIN_BLOCKS=all; obfuscated entries and private comments are left out."""
+    if app_context(request).settings.show_domain_blocks != "all":
+        return Response(
+            "This instance does not publish its blocklist.",
+            status_code=404,
+            media_type="text/plain",
+        )
+    blocks = [
+        b
+        for b in await DomainBlock.all().order_by("domain")
+        if not b.obfuscate and (b.severity != "noop" or b.reject_media)
+    ]
+    from fedianon.blocklists import Entry, to_mastodon_csv
+
+    entries = [
+        Entry(
+            domain=b.domain,
+            severity=b.severity,
+            reject_media=b.reject_media,
+            reject_reports=b.reject_reports,
+            public_comment=b.public_comment or "",
+        )
+        for b in blocks
+    ]
+    return Response(
+        to_mastodon_csv(entries),
+        media_type="text/csv; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=300"},
+    )
+
+
 routes = [
+    Route("/blocklist.csv", public_csv, methods=["GET"]),
     Route("/api/v1/admin/domain_blocks", list_blocks, methods=["GET"]),
     Route("/api/v1/admin/domain_blocks", create_block, methods=["POST"]),
     Route("/api/v1/admin/domain_blocks/{id}", show_block, methods=["GET"]),
