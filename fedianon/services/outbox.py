@@ -300,3 +300,14 @@ async def account_deleted(
     )
     # The audience is computed now: the follows are deleted right after.
     await publish(account, activity, recipients=remote_contacts)
+
+
+async def report_forwarded(
+    ctx: AppContext, report_uri: str, target: Account, status_uris: list[str], comment: str
+) -> None:
+    """A `Flag` to the reported account's server, sent by the instance actor: it names the
+    account, the statuses and the comment, and nothing about who reported."""
+    instance_actor: Account = ctx.extras["instance_actor"]
+    activity = renderers.activity("Flag", report_uri, instance_actor, [target.uri, *status_uris])
+    activity["content"] = comment
+    await publish(instance_actor, activity, recipients=[target])
