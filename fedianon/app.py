@@ -17,6 +17,7 @@ from fedianon.activitypub import inbox as ap_inbox
 from fedianon.activitypub import objects as ap_objects
 from fedianon.activitypub.setup import start_federation, stop_federation
 from fedianon.api import accounts as api_accounts
+from fedianon.api import admin_accounts as api_admin_accounts
 from fedianon.api import admin_reports as api_admin_reports
 from fedianon.api import empty as api_empty
 from fedianon.api import instance as api_instance
@@ -70,6 +71,7 @@ def all_routes() -> list[BaseRoute]:
         *api_search.routes,
         *api_reports.routes,
         *api_admin_reports.routes,
+        *api_admin_accounts.routes,
         *api_empty.routes,
         *ap_discovery.routes,
         *ap_objects.routes,

@@ -117,6 +117,15 @@ async def _status_flags(viewer_id: int | None, status_ids: list[int]) -> dict[st
     return flags
 
 
+def _sensitive(status: Status, viewer: Account | None) -> bool:
+    """A moderator's `sensitive` action marks all of the account's statuses, except in the
+    author's own view (Mastodon's StatusSerializer)."""
+    author = status.account
+    if viewer is not None and viewer.id == author.id:
+        return status.sensitive
+    return status.sensitive or author.sensitized_at is not None
+
+
 def _mention(row: dict[str, Any]) -> dict[str, Any]:
     username, domain = row["account__username"], row["account__domain"]
     return {
@@ -282,7 +291,7 @@ class Presenter:
                 "in_reply_to_account_id": str(status.in_reply_to_account_id)
                 if status.in_reply_to_account_id
                 else None,  # type: ignore[attr-defined]
-                "sensitive": status.sensitive,
+                "sensitive": _sensitive(status, viewer),
                 "spoiler_text": status.spoiler_text,
                 "visibility": status.visibility,
                 "language": status.language,
