@@ -42,6 +42,7 @@ from fedianon.jobs.worker import Worker
 from fedianon.logs import AccessLogMiddleware
 from fedianon.settings import Settings
 from web import admin as web_admin
+from web import admin_reports as web_admin_reports
 from web import routes as web_routes
 from web.session import SessionMiddleware
 
@@ -82,6 +83,7 @@ def all_routes() -> list[BaseRoute]:
         *ap_objects.routes,
         *ap_inbox.routes,
         *web_admin.routes,
+        *web_admin_reports.routes,
         *web_routes.routes,
     ]
 

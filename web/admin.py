@@ -92,9 +92,17 @@ async def _context_for(name: str, request: Request) -> dict[str, Any]:
     return {}
 
 
-@_page("admin/index.html")
-async def index(request: Request, admin: Account) -> Response:
-    return await render(request, "admin/index.html", {"stats": await admin_views.dashboard()})
+async def index(request: Request) -> Response:
+    """The overview: moderators see the reports link, admins everything."""
+    account = await current_account(request)
+    if account is None:
+        return RedirectResponse("/auth/sign_in?next=/admin", status_code=303)
+    if account.role not in ("admin", "moderator"):
+        return render_error_page(
+            request, "Only moderators and admins can open the admin area.", 403, None
+        )
+    stats = await admin_views.dashboard() if account.role == "admin" else None
+    return await render(request, "admin/index.html", {"stats": stats})
 
 
 @_page("admin/domain_blocks.html")

@@ -89,3 +89,37 @@ async def instances_in_trouble() -> list[Instance]:
 def job_target(job: Job) -> Any:
     payload = job.payload or {}
     return payload.get("inbox") or payload.get("subscription_id") or payload.get("domain") or ""
+
+
+@dataclass
+class ReportView:
+    report: Any
+    reporter: Any
+    target: Any
+    assigned: Any
+    statuses: list[Any]
+
+
+async def report_view(report_id: int) -> ReportView | None:
+    from fedianon.models.moderation import Report
+    from fedianon.models.statuses import Status
+
+    report = await Report.get_or_none(id=report_id).select_related(
+        "account", "target_account", "assigned_account"
+    )
+    if report is None:
+        return None
+    ids = [int(i) for i in report.status_ids or [] if str(i).isdigit()]
+    statuses = list(await Status.filter(id__in=ids).select_related("account")) if ids else []
+    return ReportView(
+        report, report.account, report.target_account, report.assigned_account, statuses
+    )
+
+
+async def reports(*, resolved: bool, limit: int = 200) -> list[Any]:
+    from fedianon.models.moderation import Report
+
+    query = Report.filter(action_taken_at__isnull=not resolved).select_related(
+        "account", "target_account", "assigned_account"
+    )
+    return list(await query.order_by("-id").limit(limit))

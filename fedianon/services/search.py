@@ -42,6 +42,13 @@ async def search_accounts(
     if domain and domain == local_domain.lower():
         term, domain = username, ""
     condition = Q(suspended_at__isnull=True, deleted_at__isnull=True) & ~Q(actor_type="Application")
+    # Silenced accounts are found only by those who follow them.
+    followed = (
+        list(await Follow.filter(account_id=viewer.id).values_list("target_account_id", flat=True))
+        if viewer
+        else []
+    )
+    condition &= Q(silenced_at__isnull=True) | Q(id__in=followed)
     if domain:
         condition &= Q(acct_key__istartswith=term)
     else:

@@ -91,7 +91,11 @@ async def test_kill_worker_mid_fan_out_loses_nothing(workdir: Path) -> None:
             f"{duplicates} redeliveries: more than the in-flight jobs at the kill"
         )
         # The jobs the killed worker had in flight are retried once their lease runs out.
-        await eventually(lambda: "pending 0, dead 0" in server.cli("jobs", "list").stdout, timeout=60, what="the queue to drain")
+        await eventually(
+            lambda: "pending 0, dead 0" in server.cli("jobs", "list").stdout,
+            timeout=60,
+            what="the queue to drain",
+        )
     finally:
         if worker is not None and worker.poll() is None:
             worker.terminate()

@@ -144,3 +144,55 @@ async def test_federation_and_subscription_pages_render(
     for path in ("/admin", "/admin/subscriptions", "/admin/federation", "/admin/import"):
         page = await client.get(path)
         assert page.status_code == 200 and 'name="viewport"' in page.text, path
+
+
+async def test_moderator_handles_a_report_in_the_admin_area(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    from fedianon.models.accounts import Account
+    from fedianon.models.moderation import Report
+
+    student = await make_user(settings, "student", scopes="read write")
+    troll = await make_user(settings, "troll")
+    status = (
+        await client.post(
+            "/api/v1/statuses", headers=troll.headers, data={"status": "something nasty"}
+        )
+    ).json()
+    filed = await client.post(
+        "/api/v1/reports",
+        headers=student.headers,
+        data={
+            "account_id": str(troll.account.id),
+            "status_ids[]": status["id"],
+            "comment": "please look",
+        },
+    )
+    assert filed.status_code == 200, filed.text
+    await make_user(settings, "mod_one", role="moderator")
+    token = await sign_in(client, "mod_one")
+    assert (await client.get("/admin")).status_code == 200
+    assert (await client.get("/admin/domain_blocks")).status_code == 403  # federation is for admins
+    queue = await client.get("/admin/reports")
+    assert "troll" in queue.text and "please look" in queue.text
+    report = await Report.get(target_account_id=troll.account.id)
+    page = await client.get(f"/admin/reports/{report.id}")
+    assert "something nasty" in page.text and "@student" in page.text
+    acted = await client.post(
+        f"/admin/reports/{report.id}",
+        data={
+            "action": "account_action",
+            "type": "suspend",
+            "text": "rule 1",
+            "authenticity_token": token,
+        },
+    )
+    assert acted.status_code == 303
+    assert (await Account.get(id=troll.account.id)).suspended_at is not None
+    assert (await Report.get(id=report.id)).action_taken_at is not None
+    reopened = await client.post(
+        f"/admin/reports/{report.id}", data={"action": "reopen", "authenticity_token": token}
+    )
+    assert reopened.status_code == 303 and (await Report.get(id=report.id)).action_taken_at is None
+    forged = await client.post(f"/admin/reports/{report.id}", data={"action": "resolve"})
+    assert forged.status_code == 403

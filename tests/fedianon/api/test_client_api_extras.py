@@ -214,3 +214,23 @@ async def test_empty_but_valid_endpoints(client: httpx.AsyncClient, settings: Se
     ):
         response = await client.get(path, headers=alice.headers)
         assert response.status_code == 200 and response.json() == [], path
+
+
+async def test_silenced_accounts_are_found_only_by_followers(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    from fedianon.models.accounts import Account
+    from fedianon.timeutil import utcnow
+
+    alice, bob = await make_user(settings, "alice"), await make_user(settings, "bob")
+    loud = await make_remote("loudmouth", domain="loud.example")
+    await Account.filter(id=loud.account.id).update(silenced_at=utcnow())
+    await Follow.create(account=bob.account, target_account=loud.account)
+
+    def found(user):
+        return client.get(
+            "/api/v2/search", headers=user.headers, params={"q": "loudmouth", "type": "accounts"}
+        )
+
+    assert (await found(alice)).json()["accounts"] == []
+    assert [a["acct"] for a in (await found(bob)).json()["accounts"]] == ["loudmouth@loud.example"]
