@@ -13,8 +13,11 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from fedianon.api import accounts as api_accounts
+from fedianon.api import conversations as api_conversations
 from fedianon.api import empty as api_empty
+from fedianon.api import filters as api_filters
 from fedianon.api import instance as api_instance
+from fedianon.api import lists as api_lists
 from fedianon.api import notifications as api_notifications
 from fedianon.api import oauth as api_oauth
 from fedianon.api import relationships as api_relationships
@@ -58,6 +61,9 @@ def all_routes() -> list[BaseRoute]:
         *api_timelines.routes,
         *api_notifications.routes,
         *api_search.routes,
+        *api_lists.routes,
+        *api_filters.routes,
+        *api_conversations.routes,
         *api_empty.routes,
         *web_routes.routes,
     ]
