@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -31,8 +31,12 @@ from fedianon.context import AppContext
 from fedianon.db import close_db, init_db
 from fedianon.jobs.worker import Worker
 from fedianon.logs import AccessLogMiddleware
+from fedianon.services import events
 from fedianon.services.accounts import ensure_instance_actor
 from fedianon.settings import Settings
+from fedianon.streaming import routes as streaming_routes
+from fedianon.streaming.hub import Hub
+from fedianon.streaming.postgres import Listener, Publisher
 from web import routes as web_routes
 from web.session import SessionMiddleware
 
@@ -65,8 +69,37 @@ def all_routes() -> list[BaseRoute]:
         *api_filters.routes,
         *api_conversations.routes,
         *api_empty.routes,
+        *streaming_routes.routes,
         *web_routes.routes,
     ]
+
+
+async def start_streaming(ctx: AppContext, settings: Settings) -> Callable[[], Awaitable[None]]:
+    """Subscribe the streaming hub to events: in-process on SQLite; on PostgreSQL through
+    NOTIFY/LISTEN only, so events from every process arrive, each exactly once."""
+    hub = Hub(ctx)
+    await hub.start()
+    ctx.extras["streaming_hub"] = hub
+    if settings.database.engine != "postgres":
+        unsubscribe = events.subscribe(hub.submit)
+
+        async def stop_local() -> None:
+            unsubscribe()
+            await hub.stop()
+
+        return stop_local
+    publisher, listener = Publisher(), Listener(settings.database.url, hub.submit)
+    await publisher.start()
+    unsubscribe = events.subscribe(publisher.publish)
+    await listener.start()
+
+    async def stop_postgres() -> None:
+        unsubscribe()
+        await publisher.stop()
+        await listener.stop()
+        await hub.stop()
+
+    return stop_postgres
 
 
 def create_app(settings: Settings, *, start_worker: bool | None = None) -> Starlette:
@@ -77,6 +110,7 @@ def create_app(settings: Settings, *, start_worker: bool | None = None) -> Starl
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await init_db(settings.database)
         await ensure_instance_actor(ctx.urls, settings.domain)
+        stop_streaming = await start_streaming(ctx, settings)
         worker = None
         task = None
         if run_worker:
@@ -90,6 +124,7 @@ def create_app(settings: Settings, *, start_worker: bool | None = None) -> Starl
                 worker.stop()
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(task, 10)
+            await stop_streaming()
             await close_db()
 
     app = Starlette(
