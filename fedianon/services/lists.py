@@ -87,12 +87,12 @@ async def update(
         found.title = _title(title)
     if replies_policy is not None:
         found.replies_policy = _policy(replies_policy)
-    becomes_exclusive = exclusive is not None and bool(exclusive) != found.exclusive
+    exclusive_changed = exclusive is not None and bool(exclusive) != found.exclusive
     async with atomic():
         if exclusive is not None:
             found.exclusive = bool(exclusive)
         await found.save()
-        if becomes_exclusive:
+        if exclusive_changed:
             for member in await _member_accounts(found.id):
                 await _apply_exclusive(owner, member, found.exclusive)
     return found

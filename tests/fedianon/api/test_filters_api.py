@@ -258,6 +258,10 @@ async def test_warn_and_hide_on_home_public_thread_and_notifications(
     # Asked for by id, a hidden status is still shown, with its filter result.
     direct = (await client.get(f"/api/v1/statuses/{hidden}", headers=alice.headers)).json()
     assert [r["filter"]["id"] for r in direct["filtered"]] == [hide["id"]]
+    # Saved and searched-for statuses stay listed, with their filter result.
+    await client.post(f"/api/v1/statuses/{hidden}/bookmark", headers=alice.headers)
+    bookmarks = _by_id((await client.get("/api/v1/bookmarks", headers=alice.headers)).json())
+    assert [r["filter"]["id"] for r in bookmarks[hidden]["filtered"]] == [hide["id"]]
     # The author never sees their own posts filtered.
     own = (await client.get("/api/v1/timelines/home", headers=bob.headers)).json()
     assert hidden in [s["id"] for s in own]
