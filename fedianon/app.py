@@ -12,14 +12,20 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
+from fedianon.activitypub import discovery as ap_discovery
+from fedianon.activitypub import inbox as ap_inbox
+from fedianon.activitypub import objects as ap_objects
+from fedianon.activitypub.setup import start_federation, stop_federation
 from fedianon.api import accounts as api_accounts
 from fedianon.api import conversations as api_conversations
 from fedianon.api import empty as api_empty
 from fedianon.api import filters as api_filters
 from fedianon.api import instance as api_instance
 from fedianon.api import lists as api_lists
+from fedianon.api import media as api_media
 from fedianon.api import notifications as api_notifications
 from fedianon.api import oauth as api_oauth
+from fedianon.api import polls as api_polls
 from fedianon.api import relationships as api_relationships
 from fedianon.api import search as api_search
 from fedianon.api import statuses as api_statuses
@@ -29,10 +35,10 @@ from fedianon.api.errors import EXCEPTION_HANDLERS
 from fedianon.api.ratelimit import ApiRateLimitMiddleware
 from fedianon.context import AppContext
 from fedianon.db import close_db, init_db
+from fedianon.jobs.setup import register_all
 from fedianon.jobs.worker import Worker
 from fedianon.logs import AccessLogMiddleware
 from fedianon.services import events
-from fedianon.services.accounts import ensure_instance_actor
 from fedianon.settings import Settings
 from fedianon.streaming import routes as streaming_routes
 from fedianon.streaming.hub import Hub
@@ -62,6 +68,8 @@ def all_routes() -> list[BaseRoute]:
         *api_accounts.routes,
         *api_relationships.routes,
         *api_statuses.routes,
+        *api_media.routes,
+        *api_polls.routes,
         *api_timelines.routes,
         *api_notifications.routes,
         *api_search.routes,
@@ -69,6 +77,9 @@ def all_routes() -> list[BaseRoute]:
         *api_filters.routes,
         *api_conversations.routes,
         *api_empty.routes,
+        *ap_discovery.routes,
+        *ap_objects.routes,
+        *ap_inbox.routes,
         *streaming_routes.routes,
         *web_routes.routes,
     ]
@@ -104,12 +115,14 @@ async def start_streaming(ctx: AppContext, settings: Settings) -> Callable[[], A
 
 def create_app(settings: Settings, *, start_worker: bool | None = None) -> Starlette:
     ctx = AppContext.build(settings)
+    register_all()  # job handlers and periodic jobs, for the in-process worker and tests
     run_worker = settings.workers > 0 if start_worker is None else start_worker
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await init_db(settings.database)
-        await ensure_instance_actor(ctx.urls, settings.domain)
+        register_all()
+        await start_federation(ctx)
         stop_streaming = await start_streaming(ctx, settings)
         worker = None
         task = None
@@ -125,6 +138,7 @@ def create_app(settings: Settings, *, start_worker: bool | None = None) -> Starl
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(task, 10)
             await stop_streaming()
+            await stop_federation(ctx)
             await close_db()
 
     app = Starlette(

@@ -125,6 +125,7 @@ def worker(concurrency: int) -> None:
     configure_logging()
 
     async def run() -> None:
+        from fedianon.activitypub.setup import start_federation, stop_federation
         from fedianon.context import AppContext
         from fedianon.db import close_db, init_db
         from fedianon.jobs.setup import register_all
@@ -134,7 +135,10 @@ def worker(concurrency: int) -> None:
 
         register_all()
         await init_db(settings.database)
-        runner = Worker(AppContext.build(settings), concurrency=concurrency)
+        ctx = AppContext.build(settings)
+        await start_federation(ctx)
+        runner = Worker(ctx, concurrency=concurrency)
+        ctx.extras["worker"] = runner
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, runner.stop)
@@ -150,6 +154,7 @@ def worker(concurrency: int) -> None:
             if unsubscribe is not None and publisher is not None:
                 unsubscribe()
                 await publisher.stop()
+            await stop_federation(ctx)
             await close_db()
 
     _run(run)
@@ -294,6 +299,99 @@ def accounts_modify(
         return f"@{account.username}: role {account.role}, {state}"
 
     click.echo(_run(lambda: run(settings)))
+
+
+@main.group()
+def jobs() -> None:
+    """Inspect and retry background jobs (deliveries, fetches, refreshes)."""
+
+
+@jobs.command("list")
+@click.option(
+    "--state", type=click.Choice(["pending", "dead", "all"]), default="all", show_default=True
+)
+@click.option("--limit", default=50, show_default=True)
+def jobs_list(state: str, limit: int) -> None:
+    """Show queued and dead jobs with their last error."""
+    settings = _settings()
+
+    @with_db
+    async def run(settings: Settings) -> list[str]:
+        from fedianon.models.federation import Job
+
+        query = Job.all() if state == "all" else Job.filter(state=state)
+        lines = []
+        for job in await query.order_by("-id").limit(limit):
+            target = job.payload.get("inbox") or job.payload.get("actor_id") or ""
+            error = (job.last_error or "").splitlines()[0][:80] if job.last_error else ""
+            lines.append(
+                f"{job.id}  {job.kind:<14} {job.state:<8} tries {job.attempts:>2}/{job.max_attempts:<2} next {job.run_at:%Y-%m-%d %H:%M}  {target}  {error}"
+            )
+        counts = {
+            row["state"]: row["count"]
+            for row in await Job.all()
+            .group_by("state")
+            .annotate(count=Count("id"))
+            .values("state", "count")
+        }
+        lines.append(f"pending {counts.get('pending', 0)}, dead {counts.get('dead', 0)}")
+        return lines
+
+    from tortoise.functions import Count
+
+    for line in _run(lambda: run(settings)):
+        click.echo(line)
+
+
+@jobs.command("retry")
+@click.argument("job_ids", nargs=-1)
+@click.option("--all-dead", is_flag=True, help="Retry every dead job.")
+def jobs_retry(job_ids: tuple[str, ...], all_dead: bool) -> None:
+    """Put dead (or waiting) jobs back in line now."""
+    settings = _settings()
+
+    @with_db
+    async def run(settings: Settings) -> int:
+        from fedianon.jobs import queue
+        from fedianon.models.federation import Job
+
+        ids = [int(i) for i in job_ids if i.isdigit()]
+        if all_dead:
+            ids += list(await Job.filter(state="dead").values_list("id", flat=True))
+        count = 0
+        for job_id in ids:
+            count += int(await queue.retry(job_id))
+        return count
+
+    click.echo(f"Requeued {_run(lambda: run(settings))} job(s).")
+
+
+@accounts.command("delete")
+@click.argument("handle")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def accounts_delete(handle: str, yes: bool) -> None:
+    """Delete a local account: its posts go, and a Delete is federated to its contacts."""
+    if not yes:
+        click.confirm(f"Delete @{handle} and all its posts?", abort=True)
+    settings = _settings()
+
+    @with_db
+    async def run(settings: Settings) -> str:
+        from fedianon.context import AppContext
+        from fedianon.services.account_deletion import delete_local_account
+        from fedianon.services.accounts import get_local_by_handle
+
+        account = await get_local_by_handle(handle)
+        if account is None or account.deleted_at is not None:
+            from fedianon.errors import NotFound
+
+            raise NotFound(f"No local account @{handle}")
+        await delete_local_account(AppContext.build(settings), account)
+        return account.username
+
+    click.echo(
+        f"Deleted @{_run(lambda: run(settings))}; the Delete will be delivered by the worker."
+    )
 
 
 if __name__ == "__main__":

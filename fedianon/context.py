@@ -14,11 +14,9 @@ from fedianon.settings import Settings
 from fedianon.urls import LocalUrls
 
 
-def default_api_limiter() -> RateLimiter:
-    # Mastodon's defaults: 300 requests per 5 minutes per account; 30 media uploads per 30 minutes.
-    return RateLimiter(
-        limits={"api": Limit(300, 300), "media": Limit(30, 1800), "anonymous": Limit(300, 300)}
-    )
+def default_api_limiter(per_five_minutes: int = 300) -> RateLimiter:
+    # Mastodon's defaults: 300 requests per 5 minutes per token; 30 media uploads per 30 minutes.
+    return RateLimiter(limits={"api": Limit(per_five_minutes, 300), "media": Limit(30, 1800)})
 
 
 @dataclass
@@ -30,10 +28,16 @@ class AppContext:
     extras: dict[str, Any] = field(default_factory=dict)
     # Set by the federation layer: finds or fetches `user@host` (WebFinger + actor fetch).
     resolve_remote_account: RemoteResolver | None = None
+    # The signed, SSRF-guarded outgoing HTTP client (federation.client.FederationClient).
+    federation: Any = None
 
     @classmethod
     def build(cls, settings: Settings) -> AppContext:
-        return cls(settings=settings, urls=LocalUrls(settings.base_url))
+        return cls(
+            settings=settings,
+            urls=LocalUrls(settings.base_url),
+            api_limiter=default_api_limiter(settings.api_rate_limit),
+        )
 
 
 def app_context(conn: HTTPConnection) -> AppContext:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
+import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -79,6 +80,27 @@ def placeholder(index: int) -> str:
     return f"${index}" if is_postgres() else "?"
 
 
+def placeholders(start: int, count: int) -> str:
+    """`$3, $4, $5` (PostgreSQL) or `?, ?, ?` (SQLite) for an IN list."""
+    return ", ".join(placeholder(start + i) for i in range(count))
+
+
+_MARKER = re.compile(r"\{p(\d+)\}")
+
+
+async def fetch_rows(sql: str, values: list[object]) -> list[dict[str, Any]]:
+    """Run a read-only raw query written with `{p1}`, `{p2}`… markers on either engine.
+
+    A marker may repeat: PostgreSQL reuses `$1`; SQLite gets one `?` per occurrence.
+    """
+    if is_postgres():
+        return await connection().execute_query_dict(
+            _MARKER.sub(lambda m: f"${m.group(1)}", sql), values
+        )
+    ordered = [values[int(m.group(1)) - 1] for m in _MARKER.finditer(sql)]
+    return await connection().execute_query_dict(_MARKER.sub("?", sql), ordered)
+
+
 @contextlib.asynccontextmanager
 async def transaction() -> AsyncIterator[BaseDBAsyncClient]:
     async with in_transaction("default") as conn:
@@ -118,3 +140,18 @@ def on_commit(callback: Callable[[], None]) -> None:
         callback()
     else:
         pending.append(callback)
+
+
+def select_columns(model: type[Any], alias: str) -> str:
+    """`alias."col" AS "alias__col", …` for every column of `model`, for hand-written joins."""
+    return ", ".join(
+        f'{alias}."{column}" AS "{alias}__{column}"' for column in model._meta.db_fields
+    )
+
+
+def hydrate(model: type[Any], row: dict[str, Any], alias: str) -> Any:
+    """A model instance from the `alias__col` columns of a joined row (None for a NULL join)."""
+    values = {column: row[f"{alias}__{column}"] for column in model._meta.db_fields}
+    if values.get(model._meta.db_pk_column) is None:
+        return None
+    return model._init_from_db(**values)

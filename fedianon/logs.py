@@ -7,7 +7,6 @@ import logging
 import sys
 import time
 
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fedianon.privacy import ScrubFilter
@@ -55,19 +54,21 @@ class AccessLogMiddleware:
     def __init__(self, app: ASGIApp, routes_app: ASGIApp | None = None) -> None:
         self.app = app
         self.routes_app = routes_app
+        self._paths: dict[object, str] | None = None
 
     def _template(self, scope: Scope) -> str:
-        router = getattr(self.routes_app, "router", None)
-        for route in getattr(router, "routes", []):
-            try:
-                match, _ = route.matches(scope)
-            except Exception:  # noqa: S112 - a route that cannot judge this scope
-                continue
-            if match == Match.FULL:
-                return str(getattr(route, "path", scope["path"])) + (
-                    "/…" if not hasattr(route, "methods") and hasattr(route, "app") else ""
-                )
-        return "(unmatched)"
+        """The matched route's path template (`/api/v1/statuses/{id}`), never the raw path."""
+        if self._paths is None:
+            router = getattr(self.routes_app, "router", None)
+            self._paths = {}
+            for route in getattr(router, "routes", []):
+                endpoint = getattr(route, "endpoint", None)
+                if endpoint is not None:
+                    self._paths.setdefault(endpoint, str(route.path))
+        endpoint = scope.get("endpoint")
+        if endpoint is None:
+            return "/static/…" if scope["path"].startswith("/static/") else "(unmatched)"
+        return self._paths.get(endpoint, "(unmatched)")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

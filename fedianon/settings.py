@@ -75,6 +75,8 @@ class Settings:
     enable_password_grant: bool = False
     bind: str = "127.0.0.1:8000"
     media_max_bytes: int = 16 * 1024 * 1024
+    job_lease_seconds: int = 120
+    api_rate_limit: int = 300
 
     @property
     def base_url(self) -> str:
@@ -337,6 +339,10 @@ def load_settings(
         bind=get("BIND", "127.0.0.1:8000"),
         media_max_bytes=_int(
             "FEDIANON_MEDIA_MAX_BYTES", get("MEDIA_MAX_BYTES", str(16 * 1024 * 1024)), 1024, 1024**3
+        ),
+        api_rate_limit=_int("FEDIANON_API_RATE_LIMIT", get("API_RATE_LIMIT", "300"), 1, 10_000_000),
+        job_lease_seconds=_int(
+            "FEDIANON_JOB_LEASE_SECONDS", get("JOB_LEASE_SECONDS", "120"), 2, 3600
         ),
     )
 

@@ -76,13 +76,15 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 @pytest.fixture
 async def app(settings: Settings, db: str):  # type: ignore[no-untyped-def]
+    from fedianon.activitypub.setup import start_federation, stop_federation
     from fedianon.app import create_app
-    from fedianon.services.accounts import ensure_instance_actor
-    from fedianon.urls import LocalUrls
+    from fedianon.jobs.setup import register_all
 
     application = create_app(settings, start_worker=False)
-    await ensure_instance_actor(LocalUrls(settings.base_url), settings.domain)
-    return application
+    register_all()
+    await start_federation(application.state.ctx)
+    yield application
+    await stop_federation(application.state.ctx)
 
 
 @pytest.fixture

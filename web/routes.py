@@ -373,3 +373,56 @@ routes = [
     Route("/oauth/authorize/", authorize, methods=["GET", "POST"]),
     Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
 ]
+
+
+# --- public profile and status pages ---------------------------------------------------------
+
+
+async def profile_page(request: Request) -> Response:
+    from fedianon.activitypub import objects
+    from fedianon.activitypub.negotiation import wants_activity_json
+    from fedianon.services.paging import PageRequest
+    from fedianon.services.timelines import account_statuses
+
+    handle = request.path_params["handle"]
+    if (
+        "@" not in handle
+        and wants_activity_json(request)
+        and "text/html" not in request.headers.get("accept", "")
+    ):
+        return await objects.actor(request)
+    account = await accounts.get_local_by_handle(handle) if "@" not in handle else None
+    if account is None or account.actor_type == "Application" or account.suspended_at is not None:
+        return render_error_page(request, "There is no account with that handle here.", 404, None)
+    timeline = await account_statuses(None, account.id, PageRequest(limit=20), exclude_replies=True)
+    return await render(
+        request, "profile.html", {"account": account, "statuses": timeline.statuses}
+    )
+
+
+async def status_page(request: Request) -> Response:
+    from fedianon.activitypub import objects
+    from fedianon.activitypub.negotiation import wants_activity_json
+    from fedianon.errors import NotFound
+    from fedianon.ids import parse_id
+    from fedianon.services.statuses import get_visible
+
+    if wants_activity_json(request) and "text/html" not in request.headers.get("accept", ""):
+        return await objects.status_object(request)
+    status_id = parse_id(request.path_params["id"])
+    try:
+        status = await get_visible(status_id or 0, None)
+    except NotFound:
+        return render_error_page(request, "This post does not exist or is not public.", 404, None)
+    if (
+        status.account.username != request.path_params["handle"].lower()
+        or status.account.domain is not None
+    ):
+        return render_error_page(request, "This post does not exist or is not public.", 404, None)
+    return await render(request, "status.html", {"status": status, "account": status.account})
+
+
+routes[-1:-1] = [
+    Route("/@{handle}", profile_page, methods=["GET"]),
+    Route("/@{handle}/{id}", status_page, methods=["GET"]),
+]

@@ -145,3 +145,73 @@ def activity(
         document["cc"] = cc
     document["object"] = obj
     return document
+
+
+def person(
+    account: Account, urls: LocalUrls, *, blocklist_url: str | None = None
+) -> dict[str, Any]:
+    """A local account (or the instance actor) as an ActivityPub actor document."""
+    is_instance = account.actor_type == "Application"
+    document: dict[str, Any] = {
+        "@context": CONTEXT,
+        "id": account.uri,
+        "type": account.actor_type,
+        "preferredUsername": account.username,
+        "name": account.display_name or account.username,
+        "summary": account.note,
+        "url": account.url,
+        "inbox": account.inbox_url,
+        "outbox": account.outbox_url,
+        "followers": account.followers_url,
+        "following": account.following_url,
+        "endpoints": {"sharedInbox": urls.shared_inbox},
+        "manuallyApprovesFollowers": account.locked,
+        "discoverable": account.discoverable,
+        "indexable": account.indexable,
+        "published": iso_seconds(
+            account.created_at.replace(hour=0, minute=0, second=0, microsecond=0)
+        ),
+        "publicKey": {
+            "id": account.key_id,
+            "owner": account.uri,
+            "publicKeyPem": account.public_key_pem,
+        },
+    }
+    if not is_instance:
+        document["featured"] = account.featured_url
+        document["attachment"] = [
+            {"type": "PropertyValue", "name": f.get("name", ""), "value": f.get("value", "")}
+            for f in (account.fields_json or [])
+            if isinstance(f, dict)
+        ]
+        document["tag"] = []
+        if account.avatar_path:
+            document["icon"] = {
+                "type": "Image",
+                "mediaType": _media_type(account.avatar_path),
+                "url": urls.media(account.avatar_path),
+            }
+        if account.header_path:
+            document["image"] = {
+                "type": "Image",
+                "mediaType": _media_type(account.header_path),
+                "url": urls.media(account.header_path),
+            }
+    if blocklist_url:
+        document["blocklist"] = blocklist_url
+    return document
+
+
+def _media_type(path: str) -> str:
+    extension = path.rsplit(".", 1)[-1].lower()
+    return {
+        "jpg": "image/jpeg",
+        "jpeg": "image/jpeg",
+        "png": "image/png",
+        "gif": "image/gif",
+        "webp": "image/webp",
+    }.get(extension, "image/jpeg")
+
+
+def tombstone(uri: str) -> dict[str, Any]:
+    return {"@context": CONTEXT, "id": uri, "type": "Tombstone"}

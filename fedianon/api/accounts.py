@@ -7,12 +7,14 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from fedianon.api import entities
+from fedianon.api import media as media_api
 from fedianon.api.auth import require_user
-from fedianon.api.params import Params, read_params
+from fedianon.api.params import Params
 from fedianon.context import app_context
 from fedianon.errors import ValidationFailed
 from fedianon.models.social import FollowRequest
 from fedianon.services import accounts as account_service
+from fedianon.services import media
 
 
 async def _credential(request: Request, account_id: int) -> JSONResponse:
@@ -55,9 +57,23 @@ def _profile_fields(params: Params) -> list[tuple[str, str]] | None:
     return fields
 
 
+async def _image(params: Params, name: str, max_bytes: int) -> tuple[bytes, str | None] | None:
+    upload = params.files.get(name)
+    if upload is None:
+        return None
+    return await media_api.read_file(upload, max_bytes), upload.content_type
+
+
 async def update_credentials(request: Request) -> JSONResponse:
     account = await require_user(request, "write:accounts")
-    params = await read_params(request)
+    ctx = app_context(request)
+    params = await media_api.read_upload_params(request, ctx)
+    # Images are processed (and refused) before anything is saved: a bad image changes nothing.
+    images = await media.prepare_profile_images(
+        ctx,
+        await _image(params, "avatar", ctx.settings.media_max_bytes),
+        await _image(params, "header", ctx.settings.media_max_bytes),
+    )
     source = params.dict("source")
     source_params = Params(source)
     update = account_service.ProfileUpdate(
@@ -74,9 +90,11 @@ async def update_credentials(request: Request) -> JSONResponse:
         default_language=source_params.str("language"),
     )
     await account_service.update_profile(account, update)
-    images = request.app.state.ctx.extras.get("profile_images")
-    if images is not None and ("avatar" in params.files or "header" in params.files):
-        await images(account, params.files.get("avatar"), params.files.get("header"))
+    await media.apply_profile_images(ctx, account, images)
+    from fedianon.models.accounts import Account
+    from fedianon.services import outbox
+
+    await outbox.profile_updated(ctx, await Account.get(id=account.id))
     return await _credential(request, account.id)
 
 

@@ -12,9 +12,11 @@ from starlette.routing import Route
 from fedianon import MASTODON_API_VERSION, __version__
 from fedianon.api import entities
 from fedianon.context import AppContext, app_context
+from fedianon.media.processing import DEFAULT_MAX_PIXELS
 from fedianon.models.accounts import ROLE_ADMIN, Account
 from fedianon.models.federation import Instance
 from fedianon.models.statuses import Status
+from fedianon.services import media, polls
 
 VERSION = f"{MASTODON_API_VERSION} (compatible; fedianon {__version__})"
 SOURCE_URL = "https://github.com/fedianon/fedianon"
@@ -26,23 +28,23 @@ def _configuration(ctx: AppContext) -> dict[str, Any]:
         "accounts": {"max_featured_tags": 10, "max_pinned_statuses": 5},
         "statuses": {
             "max_characters": ctx.settings.max_characters,
-            "max_media_attachments": 4,
+            "max_media_attachments": media.MAX_ATTACHMENTS,
             "characters_reserved_per_url": 23,
         },
         "media_attachments": {
             "supported_mime_types": IMAGE_TYPES,
-            "description_limit": 1500,
+            "description_limit": media.MAX_DESCRIPTION,
             "image_size_limit": ctx.settings.media_max_bytes,
-            "image_matrix_limit": 16_777_216,
+            "image_matrix_limit": DEFAULT_MAX_PIXELS,
             "video_size_limit": 0,
             "video_frame_rate_limit": 0,
             "video_matrix_limit": 0,
         },
         "polls": {
-            "max_options": 4,
-            "max_characters_per_option": 50,
-            "min_expiration": 300,
-            "max_expiration": 2_629_746,
+            "max_options": polls.MAX_OPTIONS,
+            "max_characters_per_option": polls.MAX_OPTION_CHARS,
+            "min_expiration": polls.MIN_EXPIRATION,
+            "max_expiration": polls.MAX_EXPIRATION,
         },
     }
 

@@ -10,7 +10,7 @@ for the presenter's context drops the status from the page (see services/filters
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from fedianon.api import entities
@@ -20,22 +20,17 @@ from fedianon.models.media import MediaAttachment
 from fedianon.models.social import (
     AccountDomainBlock,
     Block,
-    Bookmark,
-    Favourite,
     Follow,
     FollowRequest,
     Mute,
     Notification,
-    StatusPin,
 )
 from fedianon.models.statuses import Mention, Status, StatusEdit, StatusTag, Tag
 from fedianon.models.timelines import AccountConversation, FilterKeyword, FilterStatus
 from fedianon.services import filters as filter_service
+from fedianon.services import polls as poll_service
 from fedianon.timeutil import iso
 from fedianon.urls import LocalUrls
-
-# status ids -> {status_id: poll entity}; registered by the polls service.
-PollLoader = Callable[[list[int], Account | None], Awaitable[dict[int, dict[str, Any]]]]
 
 
 def media_entity(media: MediaAttachment, urls: LocalUrls) -> dict[str, Any]:
@@ -89,6 +84,33 @@ def filter_result_entity(result: filter_service.FilterMatch) -> dict[str, Any]:
     }
 
 
+def poll_entity(view: poll_service.PollView) -> dict[str, Any]:
+    """Mastodon's Poll. `hide_totals` hides the per-option counts (null) until the end, as
+    Mastodon does; `voted`/`own_votes` appear only for a signed-in viewer."""
+    poll = view.poll
+    show = poll_service.shows_totals(poll)
+    entity: dict[str, Any] = {
+        "id": str(poll.id),
+        "expires_at": iso(poll.expires_at),
+        "expired": poll_service.is_expired(poll),
+        "multiple": poll.multiple,
+        "votes_count": poll.votes_count,
+        "voters_count": poll.voters_count,
+        "options": [
+            {
+                "title": option.get("title"),
+                "votes_count": int(option.get("votes_count") or 0) if show else None,
+            }
+            for option in poll.options or []
+        ],
+        "emojis": [],
+    }
+    if view.signed_in:
+        entity["voted"] = view.voted
+        entity["own_votes"] = view.own_votes
+    return entity
+
+
 def tag_entity(tag: Tag, urls: LocalUrls, *, following: bool | None = None) -> dict[str, Any]:
     entity: dict[str, Any] = {
         "name": tag.display_name or tag.name,
@@ -99,6 +121,35 @@ def tag_entity(tag: Tag, urls: LocalUrls, *, following: bool | None = None) -> d
         entity["id"] = str(tag.id)
         entity["following"] = following
     return entity
+
+
+_FLAGS_SQL = """
+SELECT 'f' AS kind, status_id AS ref FROM favourites WHERE account_id = {p1} AND status_id IN ({ids})
+UNION ALL SELECT 'r', reblog_of_id FROM statuses WHERE account_id = {p1} AND reblog_of_id IN ({ids})
+UNION ALL SELECT 'b', status_id FROM bookmarks WHERE account_id = {p1} AND status_id IN ({ids})
+UNION ALL SELECT 'p', status_id FROM status_pins WHERE account_id = {p1} AND status_id IN ({ids})
+"""
+
+
+async def _viewer_flags(viewer_id: int, status_ids: list[int]) -> dict[str, set[int]]:
+    """Which of `status_ids` the viewer favourited, boosted, bookmarked or pinned: one query."""
+    from fedianon.db import fetch_rows
+
+    ids = ", ".join(str(int(i)) for i in status_ids)  # integers only, from our own rows
+    flags: dict[str, set[int]] = {"f": set(), "r": set(), "b": set(), "p": set()}
+    for row in await fetch_rows(_FLAGS_SQL.replace("{ids}", ids), [viewer_id]):
+        flags[str(row["kind"])].add(int(row["ref"]))  # type: ignore[arg-type]
+    return flags
+
+
+def _mention(row: dict[str, Any]) -> dict[str, Any]:
+    username, domain = row["account__username"], row["account__domain"]
+    return {
+        "id": str(row["account_id"]),
+        "username": username,
+        "url": row["account__url"] or row["account__uri"],
+        "acct": username if domain is None else f"{username}@{domain}",
+    }
 
 
 class Presenter:
@@ -212,47 +263,42 @@ class Presenter:
         ids = list(everything)
         viewer = self.viewer
 
-        mentions: dict[int, list[Account]] = defaultdict(list)
-        mention_rows = await Mention.filter(status_id__in=ids).select_related("account")
-        for row in mention_rows:
-            mentions[row.status_id].append(row.account)  # type: ignore[attr-defined]
-        tags: dict[int, list[Tag]] = defaultdict(list)
-        for row in await StatusTag.filter(status_id__in=ids).select_related("tag"):
-            tags[row.status_id].append(row.tag)  # type: ignore[attr-defined]
+        mentions: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for row in (
+            await Mention.filter(status_id__in=ids)
+            .order_by("id")
+            .values(
+                "status_id",
+                "account_id",
+                "account__username",
+                "account__domain",
+                "account__url",
+                "account__uri",
+            )
+        ):
+            mentions[row["status_id"]].append(row)
+        tags: dict[int, list[str]] = defaultdict(list)
+        for row in await StatusTag.filter(status_id__in=ids).values("status_id", "tag__name"):
+            tags[row["status_id"]].append(row["tag__name"])
         media: dict[int, list[MediaAttachment]] = defaultdict(list)
         for item in await MediaAttachment.filter(status_id__in=ids).order_by("position", "id"):
             media[item.status_id].append(item)  # type: ignore[attr-defined, index]
-        polls: dict[int, dict[str, Any]] = {}
-        poll_loader: PollLoader | None = self.ctx.extras.get("poll_loader")
-        if poll_loader is not None:
-            polls = await poll_loader(ids, viewer)
+        polls = {
+            status_id: poll_entity(view)
+            for status_id, view in (await poll_service.for_statuses(ids, viewer)).items()
+        }
         favourited: set[int] = set()
         reblogged: set[int] = set()
         bookmarked: set[int] = set()
         pinned: set[int] = set()
         if viewer is not None:
-            favourited = set(
-                await Favourite.filter(account_id=viewer.id, status_id__in=ids).values_list(
-                    "status_id", flat=True
-                )
+            flags = await _viewer_flags(viewer.id, ids)
+            favourited, reblogged, bookmarked, pinned = (
+                flags["f"],
+                flags["r"],
+                flags["b"],
+                flags["p"],
             )
-            reblogged = set(
-                await Status.filter(account_id=viewer.id, reblog_of_id__in=ids).values_list(
-                    "reblog_of_id", flat=True
-                )
-            )
-            bookmarked = set(
-                await Bookmark.filter(account_id=viewer.id, status_id__in=ids).values_list(
-                    "status_id", flat=True
-                )
-            )
-            own = [i for i, s in everything.items() if s.account_id == viewer.id]  # type: ignore[attr-defined]
-            if own:
-                pinned = set(
-                    await StatusPin.filter(account_id=viewer.id, status_id__in=own).values_list(
-                        "status_id", flat=True
-                    )
-                )
         matches = await filter_service.match(viewer, list(everything.values()), self.filter_context)
         filtered = {
             sid: [filter_result_entity(m) for m in found]
@@ -283,11 +329,8 @@ class Presenter:
                 "application": None,
                 "account": entities.account(status.account, self.urls),
                 "media_attachments": [media_entity(m, self.urls) for m in media.get(sid, [])],
-                "mentions": [
-                    {"id": str(a.id), "username": a.username, "url": a.url or a.uri, "acct": a.acct}
-                    for a in mentions.get(sid, [])
-                ],
-                "tags": [{"name": t.name, "url": self.urls.tag(t.name)} for t in tags.get(sid, [])],
+                "mentions": [_mention(m) for m in mentions.get(sid, [])],
+                "tags": [{"name": name, "url": self.urls.tag(name)} for name in tags.get(sid, [])],
                 "emojis": [],
                 "card": None,
                 "poll": polls.get(sid),

@@ -16,8 +16,37 @@ from fedianon.ids import parse_id
 from fedianon.models.accounts import Account
 from fedianon.models.social import Favourite
 from fedianon.models.statuses import Status
-from fedianon.services import interactions, statuses
+from fedianon.services import interactions, media, statuses
 from fedianon.services.paging import fetch_page
+
+
+def _media_attributes(
+    params: Params,
+) -> tuple[dict[int, str | None], dict[int, tuple[float, float]]]:
+    """`media_attributes[][id|description|focus]` (edits of attached media) as
+    ({id: description}, {id: focus}). Form bodies arrive as one dict per key; they are
+    grouped as Rails does: a key seen again starts the next item."""
+    items: list[dict[str, object]] = []
+    for item in params.list("media_attributes"):
+        if not isinstance(item, dict):
+            raise ValidationFailed("Validation failed: media_attributes must be a list of objects")
+        if items and not (items[-1].keys() & item.keys()):
+            items[-1].update(item)
+        else:
+            items.append(dict(item))
+    descriptions: dict[int, str | None] = {}
+    focuses: dict[int, tuple[float, float]] = {}
+    for item in items:
+        media_id = parse_id(str(item.get("id", "")))
+        if media_id is None:
+            raise ValidationFailed("Validation failed: media_attributes need an id")
+        attributes = Params(item)
+        if "description" in item:
+            descriptions[media_id] = attributes.str("description") or None
+        focus = media.parse_focus(attributes.str("focus"))
+        if focus is not None:
+            focuses[media_id] = focus
+    return descriptions, focuses
 
 
 def _draft(params: Params, request: Request) -> statuses.StatusDraft:
@@ -36,6 +65,7 @@ def _draft(params: Params, request: Request) -> statuses.StatusDraft:
     poll = params.dict("poll") or None
     if params.str("scheduled_at"):
         raise ValidationFailed("Validation failed: Scheduled statuses are not supported here")
+    descriptions, focuses = _media_attributes(params)
     return statuses.StatusDraft(
         text=params.str("status", "") or "",
         spoiler_text=params.str("spoiler_text", "") or "",
@@ -45,6 +75,8 @@ def _draft(params: Params, request: Request) -> statuses.StatusDraft:
         in_reply_to_id=reply_id,
         media_ids=media_ids,
         poll=poll,
+        media_descriptions=descriptions,
+        media_focuses=focuses,
     )
 
 

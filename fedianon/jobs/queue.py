@@ -58,9 +58,11 @@ def _due(now: datetime) -> Q:
     )
 
 
-async def claim(limit: int, kinds: list[str] | None = None) -> list[Job]:
+async def claim(
+    limit: int, kinds: list[str] | None = None, *, lease: timedelta = LEASE
+) -> list[Job]:
     now = utcnow()
-    lease_until = now + LEASE
+    lease_until = now + lease
     query = _due(now) if kinds is None else _due(now) & Q(kind__in=kinds)
     if is_postgres():
         async with transaction():

@@ -4,4 +4,8 @@ from __future__ import annotations
 
 
 def register_all() -> None:
-    """Import handler modules (their `@handler` decorators fill the registry)."""
+    """Import handler modules (their `@handler` decorators fill the registry, their
+    `periodic()` calls the schedule). Idempotent."""
+    import fedianon.activitypub.delivery
+    import fedianon.activitypub.inbound  # noqa: F401
+    from fedianon.jobs import content  # noqa: F401

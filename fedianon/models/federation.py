@@ -53,3 +53,18 @@ class ProcessedActivity(SnowflakeModel):
 
     class Meta:
         table = "processed_activities"
+
+
+class PeriodicRun(SnowflakeModel):
+    """When a periodic job kind is next due (`fedianon.jobs.schedule`).
+
+    One row per kind. A scheduler enqueues the job only if its conditional UPDATE moved
+    `next_run_at` forward, so workers in several processes never enqueue the same run twice.
+    """
+
+    kind = fields.CharField(max_length=64, unique=True)
+    next_run_at = fields.DatetimeField()
+    last_enqueued_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "periodic_runs"

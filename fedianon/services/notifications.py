@@ -54,14 +54,11 @@ async def notify(
     if recipient.suspended_at is not None or await _silenced_for(recipient, sender):
         return None
     # One notification per (kind, status, sender), like Mastodon's dedupe.
-    deduped = kind in ("favourite", "reblog", "mention", "update", "status") and status is not None
     if (
-        deduped
+        kind in ("favourite", "reblog", "mention", "update", "status")
+        and status is not None
         and await Notification.filter(
-            account_id=recipient.id,
-            from_account_id=sender.id,
-            type=kind,
-            status_id=status.id,  # type: ignore[union-attr]
+            account_id=recipient.id, from_account_id=sender.id, type=kind, status_id=status.id
         ).exists()
     ):
         return None

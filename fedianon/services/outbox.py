@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from tortoise.expressions import Q, Subquery
+from tortoise.expressions import Subquery
 
 from federation.activitystreams import PUBLIC
 from fedianon.activitypub import renderers
@@ -21,7 +21,8 @@ from fedianon.models.accounts import Account
 from fedianon.models.media import MediaAttachment
 from fedianon.models.social import Follow
 from fedianon.models.statuses import Mention, Status, StatusTag, Tag
-from fedianon.timeutil import iso_seconds
+from fedianon.services import polls
+from fedianon.timeutil import iso_seconds, utcnow
 
 FANOUT = "ap.fanout"
 
@@ -80,10 +81,7 @@ async def note_document(ctx: AppContext, status: Status) -> tuple[dict[str, Any]
     mentioned, tags, media, parent_uri, conversation = await _note_parts(status)
     if conversation is None and status.conversation_id is not None:  # type: ignore[attr-defined]
         conversation = f"tag:{ctx.settings.domain.split(':')[0]},{status.created_at:%Y-%m-%d}:objectId={status.conversation_id}:objectType=Conversation"  # type: ignore[attr-defined]
-    poll = None
-    poll_renderer = ctx.extras.get("poll_renderer")
-    if poll_renderer is not None:
-        poll = await poll_renderer(status)
+    poll = await polls.question_fields(status)
     document = renderers.note(
         status,
         author,
@@ -282,13 +280,8 @@ async def unblocked(ctx: AppContext, actor: Account, target: Account, block_uri:
 
 
 async def profile_updated(ctx: AppContext, account: Account) -> None:
-    person_renderer = ctx.extras.get("actor_renderer")
-    if person_renderer is None:
-        return
-    document = await person_renderer(account)
+    document = renderers.person(account, ctx.urls)
     document.pop("@context", None)
-    from fedianon.timeutil import utcnow
-
     activity = renderers.activity(
         "Update",
         f"{account.uri}#updates/{int(utcnow().timestamp())}",
@@ -305,8 +298,5 @@ async def account_deleted(
     activity = renderers.activity(
         "Delete", f"{account.uri}#delete", account, account.uri, to=[PUBLIC]
     )
-    await publish(account, activity, followers_of=account, recipients=remote_contacts)
-
-
-def remote_q() -> Q:
-    return Q(domain__isnull=False)
+    # The audience is computed now: the follows are deleted right after.
+    await publish(account, activity, recipients=remote_contacts)

@@ -9,6 +9,7 @@ from datetime import timedelta
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
+from fedianon.blocklists import normalize_domain
 from fedianon.context import AppContext
 from fedianon.db import atomic
 from fedianon.errors import Forbidden, NotFound, ValidationFailed
@@ -310,9 +311,7 @@ async def expire_mutes() -> int:
 
 
 async def block_domain(viewer: Account, domain: str) -> None:
-    from fedianon.blocklists_shim import normalize_user_domain
-
-    name = normalize_user_domain(domain)
+    name = normalize_domain(domain).domain
     if name == viewer.domain:
         raise ValidationFailed("Validation failed: you cannot block your own domain")
     async with atomic():
@@ -334,8 +333,6 @@ async def block_domain(viewer: Account, domain: str) -> None:
 
 
 async def unblock_domain(viewer: Account, domain: str) -> None:
-    from fedianon.blocklists_shim import normalize_user_domain
-
     await AccountDomainBlock.filter(
-        account_id=viewer.id, domain=normalize_user_domain(domain)
+        account_id=viewer.id, domain=normalize_domain(domain).domain
     ).delete()

@@ -116,9 +116,10 @@ async def search(
     account_id: int | None,
 ) -> Results:
     results = Results()
-    resolver = ctx.extras.get("search_resolver")
-    if resolve and resolver is not None and viewer is not None and offset == 0:
-        resolved = await resolver(q)
+    if resolve and ctx.federation is not None and viewer is not None and offset == 0:
+        from fedianon.activitypub.setup import resolve_query
+
+        resolved = await resolve_query(ctx, q)
         if isinstance(resolved, Account):
             results.accounts.append(resolved)
         elif isinstance(resolved, Status):

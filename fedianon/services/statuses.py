@@ -27,7 +27,7 @@ from fedianon.models.statuses import (
     StatusTag,
     Tag,
 )
-from fedianon.services import conversations, events, feeds, notifications, outbox
+from fedianon.services import conversations, events, feeds, media, notifications, outbox, polls
 from fedianon.services.mentions import resolve_mentions
 from fedianon.services.text import count_characters, find_hashtags, plain_to_html
 from fedianon.services.visibility import can_view, visible_ids
@@ -46,14 +46,20 @@ class StatusDraft:
     in_reply_to_id: int | None = None
     media_ids: list[int] = field(default_factory=list)
     poll: dict[str, object] | None = None
+    # Edits of attached media (Mastodon's `media_attributes[]`), by media id.
+    media_descriptions: dict[int, str | None] = field(default_factory=dict)
+    media_focuses: dict[int, tuple[float, float]] = field(default_factory=dict)
     application_name: str | None = None
     application_website: str | None = None
 
 
-# Hooks the media and poll services register (issue: rich client API); they validate and
-# attach inside the status transaction.
-attach_media_hook = None  # async (ctx, author, status, media_ids, *, editing) -> list
-attach_poll_hook = None  # async (ctx, author, status, poll_params, *, editing) -> None
+def _poll_spec(draft: StatusDraft) -> polls.PollSpec | None:
+    """The draft's poll, validated; a poll and media together are refused (as Mastodon)."""
+    if draft.poll is None:
+        return None
+    if draft.media_ids:
+        raise ValidationFailed(polls.MSG_WITH_MEDIA)
+    return polls.parse_spec(draft.poll)
 
 
 async def get_visible(status_id: int, viewer: Account | None) -> Status:
@@ -117,6 +123,8 @@ async def post_status(
     text = _validate_text(
         ctx, draft, has_attachments=bool(draft.media_ids) or draft.poll is not None
     )
+    poll_spec = _poll_spec(draft)
+    await media.check_attachable(author, draft.media_ids, None)
     parent: Status | None = None
     if draft.in_reply_to_id is not None:
         parent = await get_visible(draft.in_reply_to_id, author)
@@ -157,13 +165,9 @@ async def post_status(
         )
         await _write_mentions_and_tags(status, mentioned, tags)
         if draft.media_ids:
-            if attach_media_hook is None:
-                raise ValidationFailed("Validation failed: Media attachments are not supported")
-            await attach_media_hook(ctx, author, status, draft.media_ids, editing=False)
-        if draft.poll is not None:
-            if attach_poll_hook is None:
-                raise ValidationFailed("Validation failed: Polls are not supported")
-            await attach_poll_hook(ctx, author, status, draft.poll, editing=False)
+            await media.attach(author, status, draft.media_ids, editing=False)
+        if poll_spec is not None:
+            await polls.create_for_status(status, poll_spec)
         await Account.filter(id=author.id).update(
             statuses_count=F("statuses_count") + 1, last_status_at=now
         )
@@ -219,8 +223,10 @@ async def edit_status(
     text = _validate_text(
         ctx,
         draft,
-        has_attachments=bool(draft.media_ids) or draft.poll is not None or await _has_media(status),
+        has_attachments=bool(draft.media_ids) or draft.poll is not None,
     )
+    poll_spec = _poll_spec(draft)
+    await media.check_attachable(editor, draft.media_ids, status.id)
     mentioned, targets = await resolve_mentions(
         text, local_domain=ctx.settings.domain, remote=ctx.resolve_remote_account
     )
@@ -242,10 +248,15 @@ async def edit_status(
         if draft.language is not None:
             status.language = draft.language or None
         status.edited_at = now
-        if attach_media_hook is not None:
-            await attach_media_hook(ctx, editor, status, draft.media_ids, editing=True)
-        if draft.poll is not None and attach_poll_hook is not None:
-            await attach_poll_hook(ctx, editor, status, draft.poll, editing=True)
+        await media.attach(
+            editor,
+            status,
+            draft.media_ids,
+            editing=True,
+            descriptions=draft.media_descriptions,
+            focuses=draft.media_focuses,
+        )
+        await polls.replace_for_status(status, poll_spec)
         await status.save()
         await StatusEdit.create(
             status=status,
@@ -272,12 +283,6 @@ async def edit_status(
         sid = status.id
         on_commit(lambda: events.emit("status.updated", status_id=sid))
     return status
-
-
-async def _has_media(status: Status) -> bool:
-    from fedianon.models.media import MediaAttachment
-
-    return await MediaAttachment.filter(status_id=status.id).exists()
 
 
 async def _own_status(viewer: Account, status_id: int) -> Status:
@@ -330,6 +335,8 @@ async def remove_status(ctx: AppContext, status: Status, *, federate: bool = Tru
         )
         await conversations.status_removed(status)
         await _emit_delete(status.id, author.id, status.visibility)
+        if status.local:
+            await media.detach_all(status.id)
         await Status.filter(id=status.id).delete()
 
 

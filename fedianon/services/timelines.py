@@ -7,12 +7,13 @@ from dataclasses import dataclass
 
 from tortoise.expressions import Q, Subquery
 
+from fedianon.db import fetch_rows, hydrate, select_columns
 from fedianon.errors import NotFound
 from fedianon.models.accounts import Account
 from fedianon.models.social import Bookmark, Favourite, Follow, StatusPin
 from fedianon.models.statuses import Mention, Status, StatusTag, Tag
-from fedianon.models.timelines import HomeFeedEntry, ListFeedEntry
 from fedianon.models.timelines import List as UserList
+from fedianon.models.timelines import ListFeedEntry
 from fedianon.services.paging import PageRequest, fetch_page
 from fedianon.services.visibility import viewer_filter, visible_ids
 
@@ -53,13 +54,58 @@ async def _drop_hidden(
     return kept
 
 
-async def home(viewer: Account, page: PageRequest) -> Timeline:
-    rows = await fetch_page(
-        HomeFeedEntry.filter(account_id=viewer.id).only("id", "status_id"), page, "status_id"
+_HOME_SQL = """
+SELECT h.status_id AS feed_key, {columns}
+FROM home_feed_entries h
+JOIN statuses s ON s.id = h.status_id
+JOIN accounts a ON a.id = s.account_id
+LEFT JOIN statuses o ON o.id = s.reblog_of_id
+LEFT JOIN accounts oa ON oa.id = o.account_id
+WHERE h.account_id = {{p1}} {condition}
+ORDER BY h.status_id {order}
+LIMIT {limit}
+"""
+
+
+def _home_sql(page: PageRequest) -> tuple[str, list[object]]:
+    columns = ", ".join(
+        select_columns(model, alias)
+        for model, alias in ((Status, "s"), (Account, "a"), (Status, "o"), (Account, "oa"))
     )
-    ids = [row.status_id for row in rows]  # type: ignore[attr-defined]
-    keys = (ids[0], ids[-1]) if ids else (None, None)
-    statuses = await _load(ids)
+    values: list[object] = []
+    conditions = []
+    if page.max_id is not None:
+        values.append(page.max_id)
+        conditions.append(f"AND h.status_id < {{p{len(values) + 1}}}")
+    if page.min_id is not None:
+        values.append(page.min_id)
+        conditions.append(f"AND h.status_id > {{p{len(values) + 1}}}")
+    elif page.since_id is not None:
+        values.append(page.since_id)
+        conditions.append(f"AND h.status_id > {{p{len(values) + 1}}}")
+    order = "ASC" if page.min_id is not None else "DESC"
+    return _HOME_SQL.format(
+        columns=columns, condition=" ".join(conditions), order=order, limit=int(page.limit)
+    ), values
+
+
+async def home(viewer: Account, page: PageRequest) -> Timeline:
+    """The home feed page in one query: feed entries joined with statuses, authors and the
+    boosted originals (this is the hottest read of the server)."""
+    sql, values = _home_sql(page)
+    rows = await fetch_rows(sql, [viewer.id, *values])
+    if page.min_id is not None:
+        rows.reverse()
+    statuses = []
+    for row in rows:
+        status = hydrate(Status, row, "s")
+        status.account = hydrate(Account, row, "a")
+        original = hydrate(Status, row, "o")
+        if original is not None:
+            original.account = hydrate(Account, row, "oa")
+            status.reblog_of = original
+        statuses.append(status)
+    keys = (int(rows[0]["feed_key"]), int(rows[-1]["feed_key"])) if rows else (None, None)  # type: ignore[arg-type]
     return _timeline(await _drop_hidden(statuses, viewer), keys)
 
 

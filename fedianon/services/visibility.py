@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from fedianon.db import fetch_rows
 from fedianon.models.accounts import Account
-from fedianon.models.social import AccountDomainBlock, Block, Follow, Mute
+from fedianon.models.social import Block, Follow
 from fedianon.models.statuses import Mention, Status
 
 
@@ -42,16 +43,27 @@ class ViewerFilter:
         )
 
 
+_FILTER_SQL = """
+SELECT 'b' AS kind, target_account_id AS ref, NULL AS domain FROM blocks WHERE account_id = {p1}
+UNION ALL SELECT 'b', account_id, NULL FROM blocks WHERE target_account_id = {p1}
+UNION ALL SELECT 'm', target_account_id, NULL FROM mutes WHERE account_id = {p1}
+UNION ALL SELECT 'd', NULL, domain FROM account_domain_blocks WHERE account_id = {p1}
+"""
+
+
 async def viewer_filter(viewer: Account | None) -> ViewerFilter:
+    """Blocks both ways, mutes and domain blocks of the viewer, in one query."""
     if viewer is None:
         return ViewerFilter(None)
-    blocking = await Block.filter(account_id=viewer.id).values_list("target_account_id", flat=True)
-    blocked_by = await Block.filter(target_account_id=viewer.id).values_list(
-        "account_id", flat=True
-    )
-    muted = await Mute.filter(account_id=viewer.id).values_list("target_account_id", flat=True)
-    domains = await AccountDomainBlock.filter(account_id=viewer.id).values_list("domain", flat=True)
-    return ViewerFilter(viewer.id, set(blocking) | set(blocked_by), set(muted), set(domains))
+    found = ViewerFilter(viewer.id)
+    for row in await fetch_rows(_FILTER_SQL, [viewer.id]):
+        if row["kind"] == "b":
+            found.blocked.add(int(row["ref"]))  # type: ignore[arg-type]
+        elif row["kind"] == "m":
+            found.muted.add(int(row["ref"]))  # type: ignore[arg-type]
+        else:
+            found.domains.add(str(row["domain"]))
+    return found
 
 
 async def is_blocked_between(a: int, b: int) -> bool:

@@ -34,3 +34,38 @@ async def make_user(
     )
     issued = await oauth._new_token(app, account, scopes.split())
     return User(account, issued.token)
+
+
+@dataclass
+class RemoteActor:
+    account: Account
+    private_key_pem: str
+
+    @property
+    def uri(self) -> str:
+        return self.account.uri
+
+
+async def make_remote(
+    handle: str, domain: str = "peer.example", *, followers: bool = True
+) -> RemoteActor:
+    """A remote actor already known here (key cached), as after a first fetch."""
+    from federation.signatures.keys import generate_rsa_keypair
+    from fedianon.timeutil import utcnow
+
+    private_pem, public_pem = generate_rsa_keypair()
+    uri = f"https://{domain}/users/{handle}"
+    account = await Account.create(
+        username=handle,
+        domain=domain,
+        acct_key=f"{handle}@{domain}",
+        uri=uri,
+        url=f"https://{domain}/@{handle}",
+        public_key_pem=public_pem,
+        key_id=f"{uri}#main-key",
+        inbox_url=f"{uri}/inbox",
+        shared_inbox_url=f"https://{domain}/inbox",
+        followers_url=f"{uri}/followers" if followers else None,
+        fetched_at=utcnow(),
+    )
+    return RemoteActor(account, private_pem)

@@ -123,3 +123,25 @@ async def test_bad_conversation_requests(client: httpx.AsyncClient, settings: Se
         "/api/v1/conversations", headers=alice.headers, params={"max_id": "x"}
     )
     assert bad_cursor.status_code == 400
+
+
+async def test_remote_direct_message_through_the_inbox(
+    client: httpx.AsyncClient, app, settings: Settings
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.fedianon.activitypub.test_inbox import drain, note_create, post
+    from tests.support.factories import make_remote
+
+    alice = await make_user(settings, "alice")
+    peer = await make_remote("pen_pal")
+    document = note_create(peer, "https://peer.example/notes/dm-1", content="<p>psst</p>")
+    for part in (document, document["object"]):
+        part["to"] = [alice.account.uri]
+    document["object"]["tag"] = [
+        {"type": "Mention", "href": alice.account.uri, "name": "@alice@campus.test"}
+    ]
+    assert (await post(client, peer, document)).status_code == 202
+    await drain(app)
+    (conversation,) = await _conversations(client, alice)
+    assert conversation["unread"] is True
+    assert conversation["last_status"]["visibility"] == "direct"
+    assert [a["acct"] for a in conversation["accounts"]] == ["pen_pal@peer.example"]

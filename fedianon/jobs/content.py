@@ -1,0 +1,38 @@
+"""Handlers for jobs about local content: poll expiry and the daily media cleanup.
+
+Both are idempotent: a repeated `poll.expire` finds the poll closed, a repeated cleanup finds
+nothing stale, so the queue's at-least-once delivery is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from fedianon.context import AppContext
+from fedianon.jobs.registry import PermanentJobError, handler
+from fedianon.jobs.schedule import periodic
+from fedianon.services import media, polls
+
+log = logging.getLogger("fedianon.jobs.content")
+
+MEDIA_CLEANUP = "media.cleanup"
+# Unattached uploads are kept a day (media.UNATTACHED_TTL); checking hourly deletes each at
+# most an hour late.
+periodic(MEDIA_CLEANUP, timedelta(hours=1))
+
+
+@handler(polls.EXPIRE_JOB)
+async def expire_poll(ctx: AppContext, payload: dict[str, Any]) -> None:
+    poll_id = payload.get("poll_id")
+    if not isinstance(poll_id, int):
+        raise PermanentJobError("poll.expire needs an integer poll_id")
+    await polls.close_if_expired(poll_id)
+
+
+@handler(MEDIA_CLEANUP)
+async def clean_up_media(ctx: AppContext, payload: dict[str, Any]) -> None:
+    deleted = await media.delete_stale_unattached(ctx)
+    if deleted:
+        log.info("deleted %d unattached media", deleted)

@@ -1,0 +1,67 @@
+"""Deleting a local account: a Delete(Person) goes to every remote server that knew it, its
+statuses and relationships go, and the row stays as a tombstone (the handle is not reused)
+with nothing left that could identify the person: no digest, no password, no profile."""
+
+from __future__ import annotations
+
+from tortoise.expressions import F
+
+from fedianon.context import AppContext
+from fedianon.db import atomic
+from fedianon.errors import NotFound
+from fedianon.models.accounts import Account
+from fedianon.models.social import Block, Follow, FollowRequest, Mute
+from fedianon.models.statuses import Status
+from fedianon.services import outbox
+from fedianon.services.oauth import revoke_all_for_account
+from fedianon.services.statuses import remove_status
+from fedianon.timeutil import utcnow
+
+
+async def delete_local_account(ctx: AppContext, account: Account) -> None:
+    if account.domain is not None or account.actor_type == "Application":
+        raise NotFound("No local account with that handle")
+    follower_ids = await Follow.filter(
+        target_account_id=account.id, account__domain__isnull=False
+    ).values_list("account_id", flat=True)
+    followed_ids = await Follow.filter(
+        account_id=account.id, target_account__domain__isnull=False
+    ).values_list("target_account_id", flat=True)
+    contacts = await Account.filter(id__in=sorted(set(follower_ids) | set(followed_ids)))
+    async with atomic():
+        await outbox.account_deleted(ctx, account, list(contacts))
+        for row in await Follow.filter(account_id=account.id):
+            await Account.filter(id=row.target_account_id, followers_count__gt=0).update(
+                followers_count=F("followers_count") - 1
+            )  # type: ignore[attr-defined]
+        for row in await Follow.filter(target_account_id=account.id):
+            await Account.filter(id=row.account_id, following_count__gt=0).update(
+                following_count=F("following_count") - 1
+            )  # type: ignore[attr-defined]
+        await Follow.filter(account_id=account.id).delete()
+        await Follow.filter(target_account_id=account.id).delete()
+        await FollowRequest.filter(account_id=account.id).delete()
+        await FollowRequest.filter(target_account_id=account.id).delete()
+        await Block.filter(account_id=account.id).delete()
+        await Mute.filter(account_id=account.id).delete()
+        now = utcnow()
+        await Account.filter(id=account.id).update(
+            deleted_at=now,
+            suspended_at=now,
+            display_name="",
+            note="",
+            note_source="",
+            fields_json=[],
+            avatar_path=None,
+            header_path=None,
+            password_hash=None,
+            email_digest=None,
+            session_version=account.session_version + 1,
+            followers_count=0,
+            following_count=0,
+        )
+    await revoke_all_for_account(account)
+    for status in (
+        await Status.filter(account_id=account.id).select_related("account").order_by("-id")
+    ):
+        await remove_status(ctx, status, federate=False)

@@ -1,0 +1,133 @@
+"""A tiny real HTTP server that plays remote inboxes: it records what it receives and can
+answer 202, fail with 500/403, answer slowly, or never answer."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+
+from tests.support.smtp import free_port
+
+
+@dataclass
+class Received:
+    path: str
+    activity_id: str | None
+    signature_header: str | None
+
+
+@dataclass
+class InboxReceiver:
+    """Behaviour by path prefix: {"/ok": "ok", "/fail": 500, "/slow": "slow", "/hang": "hang"}."""
+
+    behaviours: dict[str, object] = field(default_factory=dict)
+    delay: float = 0.0
+    port: int = field(default_factory=free_port)
+    received: list[Received] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _loop: asyncio.AbstractEventLoop | None = None
+    _thread: threading.Thread | None = None
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def _behaviour(self, path: str) -> object:
+        for prefix, behaviour in self.behaviours.items():
+            if path.startswith(prefix):
+                return behaviour
+        return "ok"
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            request_line = (await reader.readline()).decode("latin-1")
+            parts = request_line.split()
+            path = parts[1] if len(parts) > 1 else "/"
+            headers: dict[str, str] = {}
+            while True:
+                line = (await reader.readline()).decode("latin-1")
+                if line in ("\r\n", "\n", ""):
+                    break
+                name, _, value = line.partition(":")
+                headers[name.strip().lower()] = value.strip()
+            body = await reader.readexactly(int(headers.get("content-length", "0") or 0))
+            behaviour = self._behaviour(path)
+            if behaviour == "hang":
+                await asyncio.sleep(3600)
+            if behaviour == "slow":
+                await asyncio.sleep(5)
+            if self.delay:
+                await asyncio.sleep(self.delay)
+            status = behaviour if isinstance(behaviour, int) else 202
+            if status == 202:
+                try:
+                    activity_id = json.loads(body).get("id")
+                except ValueError:
+                    activity_id = None
+                with self._lock:
+                    self.received.append(
+                        Received(
+                            path,
+                            activity_id,
+                            headers.get("signature") or headers.get("signature-input"),
+                        )
+                    )
+            reason = {
+                202: "Accepted",
+                500: "Internal Server Error",
+                403: "Forbidden",
+                401: "Unauthorized",
+            }.get(status, "Status")
+            writer.write(
+                f"HTTP/1.1 {status} {reason}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode()
+            )
+            await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            pass
+        finally:
+            with contextlib.suppress(RuntimeError):
+                writer.close()
+
+    def start(self) -> InboxReceiver:
+        ready = threading.Event()
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            server = loop.run_until_complete(
+                asyncio.start_server(self._handle, "127.0.0.1", self.port, backlog=1024)
+            )
+            ready.set()
+            try:
+                loop.run_forever()
+            finally:
+                server.close()
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+        ready.wait(5)
+        return self
+
+    def stop(self) -> None:
+        loop = self._loop
+        if loop is None:
+            return
+
+        async def cancel_handlers() -> None:
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(cancel_handlers(), loop).result(5)
+        loop.call_soon_threadsafe(loop.stop)
+        if self._thread is not None:
+            self._thread.join(5)
+        self._loop = None
+
+    def unique_deliveries(self) -> Counter[tuple[str, str | None]]:
+        with self._lock:
+            return Counter((r.path, r.activity_id) for r in self.received)
