@@ -39,12 +39,11 @@ SELECT s.id, s.uri, s.url, s.content, s.spoiler_text, s.visibility, s.sensitive,
        s.replies_count, s.reblogs_count, s.favourites_count, s.in_reply_to_id, s.reblog_of_id,
        a.id AS account_id, a.username, a.acct_key, a.display_name, a.note, a.url AS account_url, a.avatar_remote_url,
        a.followers_count, a.following_count, a.statuses_count, a.created_at AS account_created_at
-FROM home_feed_entries h
+FROM (SELECT status_id FROM home_feed_entries WHERE account_id = $1 AND status_id < $2
+      ORDER BY status_id DESC LIMIT 20) h
 JOIN statuses s ON s.id = h.status_id
 JOIN accounts a ON a.id = s.account_id
-WHERE h.account_id = $1 AND h.status_id < $2
 ORDER BY h.status_id DESC
-LIMIT 20
 """
 BARE_APP = """
 import asyncpg, json, sys, uvicorn

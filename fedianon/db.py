@@ -142,16 +142,24 @@ def on_commit(callback: Callable[[], None]) -> None:
         pending.append(callback)
 
 
+_COLUMNS: dict[tuple[type[Any], str], tuple[tuple[str, str], ...]] = {}
+
+
+def _column_keys(model: type[Any], alias: str) -> tuple[tuple[str, str], ...]:
+    keys = _COLUMNS.get((model, alias))
+    if keys is None:
+        keys = tuple((column, f"{alias}__{column}") for column in sorted(model._meta.db_fields))
+        _COLUMNS[(model, alias)] = keys
+    return keys
+
+
 def select_columns(model: type[Any], alias: str) -> str:
     """`alias."col" AS "alias__col", …` for every column of `model`, for hand-written joins."""
-    return ", ".join(
-        f'{alias}."{column}" AS "{alias}__{column}"' for column in model._meta.db_fields
-    )
+    return ", ".join(f'{alias}."{column}" AS "{key}"' for column, key in _column_keys(model, alias))
 
 
 def hydrate(model: type[Any], row: dict[str, Any], alias: str) -> Any:
     """A model instance from the `alias__col` columns of a joined row (None for a NULL join)."""
-    values = {column: row[f"{alias}__{column}"] for column in model._meta.db_fields}
-    if values.get(model._meta.db_pk_column) is None:
+    if row.get(f"{alias}__{model._meta.db_pk_column}") is None:
         return None
-    return model._init_from_db(**values)
+    return model._init_from_db(**{column: row[key] for column, key in _column_keys(model, alias)})

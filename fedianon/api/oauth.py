@@ -37,7 +37,7 @@ async def create_app(request: Request) -> JSONResponse:
 async def verify_app(request: Request) -> JSONResponse:
     found = await require_app(request)
     assert found.token is not None
-    app = found.token.application
+    app = await oauth.application_of(found.token)
     if app is None:
         return JSONResponse(
             {"name": "fedianon", "website": None, "scopes": found.token.scopes.split()}

@@ -123,21 +123,26 @@ def tag_entity(tag: Tag, urls: LocalUrls, *, following: bool | None = None) -> d
     return entity
 
 
+_POLLS_SQL = "SELECT 'q' AS kind, status_id AS ref FROM polls WHERE status_id IN ({ids})"
 _FLAGS_SQL = """
-SELECT 'f' AS kind, status_id AS ref FROM favourites WHERE account_id = {p1} AND status_id IN ({ids})
+UNION ALL SELECT 'f', status_id FROM favourites WHERE account_id = {p1} AND status_id IN ({ids})
 UNION ALL SELECT 'r', reblog_of_id FROM statuses WHERE account_id = {p1} AND reblog_of_id IN ({ids})
 UNION ALL SELECT 'b', status_id FROM bookmarks WHERE account_id = {p1} AND status_id IN ({ids})
 UNION ALL SELECT 'p', status_id FROM status_pins WHERE account_id = {p1} AND status_id IN ({ids})
 """
 
 
-async def _viewer_flags(viewer_id: int, status_ids: list[int]) -> dict[str, set[int]]:
-    """Which of `status_ids` the viewer favourited, boosted, bookmarked or pinned: one query."""
+async def _status_flags(viewer_id: int | None, status_ids: list[int]) -> dict[str, set[int]]:
+    """In one query: which statuses have a poll ('q') and which the viewer favourited ('f'),
+    boosted ('r'), bookmarked ('b') or pinned ('p')."""
     from fedianon.db import fetch_rows
 
     ids = ", ".join(str(int(i)) for i in status_ids)  # integers only, from our own rows
-    flags: dict[str, set[int]] = {"f": set(), "r": set(), "b": set(), "p": set()}
-    for row in await fetch_rows(_FLAGS_SQL.replace("{ids}", ids), [viewer_id]):
+    sql = _POLLS_SQL + (_FLAGS_SQL if viewer_id is not None else "")
+    flags: dict[str, set[int]] = {"q": set(), "f": set(), "r": set(), "b": set(), "p": set()}
+    for row in await fetch_rows(
+        sql.replace("{ids}", ids), [viewer_id] if viewer_id is not None else []
+    ):
         flags[str(row["kind"])].add(int(row["ref"]))  # type: ignore[arg-type]
     return flags
 
@@ -280,25 +285,23 @@ class Presenter:
         tags: dict[int, list[str]] = defaultdict(list)
         for row in await StatusTag.filter(status_id__in=ids).values("status_id", "tag__name"):
             tags[row["status_id"]].append(row["tag__name"])
+        flags = await _status_flags(viewer.id if viewer is not None else None, ids)
+        favourited, reblogged, bookmarked, pinned = flags["f"], flags["r"], flags["b"], flags["p"]
         media: dict[int, list[MediaAttachment]] = defaultdict(list)
-        for item in await MediaAttachment.filter(status_id__in=ids).order_by("position", "id"):
-            media[item.status_id].append(item)  # type: ignore[attr-defined, index]
-        polls = {
-            status_id: poll_entity(view)
-            for status_id, view in (await poll_service.for_statuses(ids, viewer)).items()
-        }
-        favourited: set[int] = set()
-        reblogged: set[int] = set()
-        bookmarked: set[int] = set()
-        pinned: set[int] = set()
-        if viewer is not None:
-            flags = await _viewer_flags(viewer.id, ids)
-            favourited, reblogged, bookmarked, pinned = (
-                flags["f"],
-                flags["r"],
-                flags["b"],
-                flags["p"],
-            )
+        with_media = [i for i, s in everything.items() if s.has_media]
+        if with_media:
+            for item in await MediaAttachment.filter(status_id__in=with_media).order_by(
+                "position", "id"
+            ):
+                media[item.status_id].append(item)  # type: ignore[attr-defined, index]
+        polls = {}
+        if flags["q"]:
+            polls = {
+                status_id: poll_entity(view)
+                for status_id, view in (
+                    await poll_service.for_statuses(sorted(flags["q"]), viewer)
+                ).items()
+            }
         matches = await filter_service.match(viewer, list(everything.values()), self.filter_context)
         filtered = {
             sid: [filter_result_entity(m) for m in found]

@@ -16,7 +16,7 @@ from fedianon.ids import parse_id
 from fedianon.models.accounts import Account
 from fedianon.models.social import Favourite
 from fedianon.models.statuses import Status
-from fedianon.services import interactions, media, statuses
+from fedianon.services import interactions, media, oauth, statuses
 from fedianon.services.paging import fetch_page
 
 
@@ -85,10 +85,11 @@ async def create(request: Request) -> JSONResponse:
     params = await read_params(request)
     draft = _draft(params, request)
     token = (await caller(request)).token
-    if token is not None and token.application is not None:
+    application = await oauth.application_of(token) if token is not None else None
+    if application is not None:
         draft.application_name, draft.application_website = (
-            token.application.name,
-            token.application.website,
+            application.name,
+            application.website,
         )
     status = await statuses.post_status(
         app_context(request), account, draft, idempotency_key=request.headers.get("idempotency-key")

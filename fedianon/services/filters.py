@@ -502,10 +502,12 @@ def keyword_pattern(keyword: str, whole_word: bool) -> re.Pattern[str]:
 async def _searchable_text(statuses: list[Status]) -> dict[int, str]:
     ids = [s.id for s in statuses]
     extra: dict[int, list[str]] = defaultdict(list)
-    for status_id, description in await MediaAttachment.filter(
-        status_id__in=ids, description__not_isnull=True
-    ).values_list("status_id", "description"):
-        extra[status_id].append(description)
+    with_media = [s.id for s in statuses if s.has_media]
+    if with_media:
+        for status_id, description in await MediaAttachment.filter(
+            status_id__in=with_media, description__not_isnull=True
+        ).values_list("status_id", "description"):
+            extra[status_id].append(description)
     for status_id, options in await Poll.filter(status_id__in=ids).values_list(
         "status_id", "options"
     ):

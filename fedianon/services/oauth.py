@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+from fedianon.db import fetch_rows, hydrate, select_columns
 from fedianon.errors import ValidationFailed
 from fedianon.models.accounts import Account
 from fedianon.models.oauth import AccessToken, Application, AuthorizationCode
@@ -290,19 +291,44 @@ async def revoke(application: Application, token: str | None) -> None:
     await record.save(update_fields=["revoked_at"])
 
 
+_TOKEN_SQL = """
+SELECT t.id AS token_id, t.scopes AS token_scopes, t.revoked_at AS token_revoked_at,
+       t.application_id AS token_application_id, {account_columns}
+FROM oauth_access_tokens t LEFT JOIN accounts a ON a.id = t.account_id
+WHERE t.token_digest = {{p1}}
+"""
+
+
 async def token_for_bearer(token: str) -> AccessToken | None:
-    """The live token record (application and account loaded), or None."""
+    """The live token record with its account loaded (application loaded on demand), or None.
+
+    One narrow join: this runs on every authenticated request.
+    """
     if not token or len(token) > 512:
         return None
-    record = await AccessToken.get_or_none(token_digest=secret_digest(token)).select_related(
-        "account", "application"
+    rows = await fetch_rows(
+        _TOKEN_SQL.format(account_columns=select_columns(Account, "a")), [secret_digest(token)]
     )
-    if record is None or record.revoked_at is not None:
+    if not rows or rows[0]["token_revoked_at"] is not None:
         return None
-    account = record.account
+    row = rows[0]
+    account = hydrate(Account, row, "a")
     if account is not None and (account.suspended_at or account.disabled_at or account.deleted_at):
         return None
+    record = AccessToken(
+        id=row["token_id"],
+        scopes=row["token_scopes"],
+        application_id=row["token_application_id"],
+        account_id=account.id if account else None,
+    )
+    record._saved_in_db = True
+    record.account = account  # type: ignore[assignment]
     return record
+
+
+async def application_of(record: AccessToken) -> Application | None:
+    application_id = record.application_id  # type: ignore[attr-defined]
+    return await Application.get_or_none(id=application_id) if application_id else None
 
 
 async def revoke_all_for_account(account: Account) -> None:

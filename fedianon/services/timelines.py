@@ -54,16 +54,17 @@ async def _drop_hidden(
     return kept
 
 
+# The feed page is cut first (an index-only range scan), then joined: a plain join lets
+# PostgreSQL merge-join from the newest status down to the page, which grows with depth.
 _HOME_SQL = """
 SELECT h.status_id AS feed_key, {columns}
-FROM home_feed_entries h
+FROM (SELECT status_id FROM home_feed_entries WHERE account_id = {{p1}} {condition}
+      ORDER BY status_id {order} LIMIT {limit}) h
 JOIN statuses s ON s.id = h.status_id
 JOIN accounts a ON a.id = s.account_id
 LEFT JOIN statuses o ON o.id = s.reblog_of_id
 LEFT JOIN accounts oa ON oa.id = o.account_id
-WHERE h.account_id = {{p1}} {condition}
 ORDER BY h.status_id {order}
-LIMIT {limit}
 """
 
 
@@ -76,13 +77,13 @@ def _home_sql(page: PageRequest) -> tuple[str, list[object]]:
     conditions = []
     if page.max_id is not None:
         values.append(page.max_id)
-        conditions.append(f"AND h.status_id < {{p{len(values) + 1}}}")
+        conditions.append(f"AND status_id < {{p{len(values) + 1}}}")
     if page.min_id is not None:
         values.append(page.min_id)
-        conditions.append(f"AND h.status_id > {{p{len(values) + 1}}}")
+        conditions.append(f"AND status_id > {{p{len(values) + 1}}}")
     elif page.since_id is not None:
         values.append(page.since_id)
-        conditions.append(f"AND h.status_id > {{p{len(values) + 1}}}")
+        conditions.append(f"AND status_id > {{p{len(values) + 1}}}")
     order = "ASC" if page.min_id is not None else "DESC"
     return _HOME_SQL.format(
         columns=columns, condition=" ".join(conditions), order=order, limit=int(page.limit)

@@ -385,3 +385,40 @@ async def test_v1_view(client: httpx.AsyncClient, settings: Settings) -> None:
         "two",
     ]
     assert await Filter.all().count() == 1  # the emptied filter went with its last keyword
+
+
+async def test_keywords_match_media_descriptions_and_poll_options(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    from tests.fedianon.media.images import blank_png
+
+    alice, bob = await make_user(settings, "alice"), await make_user(settings, "bob")
+    uploaded = await client.post(
+        "/api/v2/media",
+        headers=bob.headers,
+        files={"file": ("cat.png", blank_png(8, 8), "image/png")},
+        data={"description": "a sleepy Cat on a desk"},
+    )
+    assert uploaded.status_code in (200, 202), uploaded.text
+    with_media = await client.post(
+        "/api/v1/statuses",
+        headers=bob.headers,
+        data={"status": "look at this", "media_ids[]": uploaded.json()["id"]},
+    )
+    with_poll = await client.post(
+        "/api/v1/statuses",
+        headers=bob.headers,
+        json={"status": "favourite pet?", "poll": {"options": ["cat", "dog"], "expires_in": 3600}},
+    )
+    plain = await _post(client, bob, "nothing about pets")
+    assert with_media.status_code == 200 and with_poll.status_code == 200, with_poll.text
+    await _filter(
+        client,
+        alice,
+        title="Cats",
+        context=["public"],
+        filter_action="hide",
+        keywords_attributes=[{"keyword": "cat"}],
+    )
+    public = _by_id((await client.get("/api/v1/timelines/public", headers=alice.headers)).json())
+    assert set(public) == {plain}
