@@ -35,6 +35,7 @@ __all__ = [
     "DeliveryResult",
     "FederationClient",
     "FetchError",
+    "FetchedBytes",
     "FetchedJSON",
     "HTTPStatusError",
     "NotActivityJSON",
@@ -165,6 +166,16 @@ class FetchedJSON:
     content_type: str
     status_code: int
     scheme: Scheme | None  # signature scheme used, None if unsigned
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedBytes:
+    """A fetched document of any type, as bytes, with its final URL and headers."""
+
+    url: str
+    status_code: int
+    headers: httpx.Headers
+    body: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,6 +335,47 @@ class FederationClient:
             url=inbox_url, status_code=response.status, scheme=scheme, attempts=attempts
         )
 
+    async def fetch_bytes(
+        self,
+        url: str,
+        *,
+        accept: str = "*/*",
+        headers: Mapping[str, str] | None = None,
+        max_bytes: int | None = None,
+    ) -> FetchedBytes:
+        """An unsigned GET of any document (a blocklist file, say): redirects followed with
+        the SSRF guard on every hop, size capped. Any status is returned (304 included)."""
+        current = url
+        for _ in range(self.max_redirects + 1):
+            response = await self._send(
+                "GET",
+                current,
+                None,
+                None,
+                None,
+                accept=accept,
+                content_type=None,
+                max_bytes=max_bytes,
+                extra_headers=headers,
+            )
+            if response.status not in _REDIRECTS:
+                return FetchedBytes(
+                    url=current,
+                    status_code=response.status,
+                    headers=response.headers,
+                    body=response.body,
+                )
+            location = response.headers.get("location")
+            if not location:
+                raise HTTPStatusError(
+                    f"HTTP {response.status} without Location from {current}",
+                    current,
+                    status=response.status,
+                )
+            with map_http_errors(current):
+                current = str(httpx.URL(current).join(location))
+        raise TooManyRedirects(f"more than {self.max_redirects} redirects from {url}", url)
+
     # --- internals ---
 
     async def _knock(
@@ -412,13 +464,14 @@ class FederationClient:
         accept: str | None,
         content_type: str | None,
         max_bytes: int | None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> _Response:
         with map_http_errors(url):
             target = httpx.URL(url)
         if target.scheme not in ("http", "https") or not target.host:
             raise FetchError(f"unsupported URL {url!r}", url)
         await self._check(url, target)
-        headers: dict[str, str] = {"User-Agent": self.user_agent}
+        headers: dict[str, str] = {"User-Agent": self.user_agent, **(extra_headers or {})}
         if accept:
             headers["Accept"] = accept
         if content_type and body is not None:

@@ -17,6 +17,8 @@ from fedianon.activitypub import inbox as ap_inbox
 from fedianon.activitypub import objects as ap_objects
 from fedianon.activitypub.setup import start_federation, stop_federation
 from fedianon.api import accounts as api_accounts
+from fedianon.api import admin_domains as api_admin_domains
+from fedianon.api import admin_subscriptions as api_admin_subscriptions
 from fedianon.api import conversations as api_conversations
 from fedianon.api import empty as api_empty
 from fedianon.api import filters as api_filters
@@ -43,6 +45,7 @@ from fedianon.settings import Settings
 from fedianon.streaming import routes as streaming_routes
 from fedianon.streaming.hub import Hub
 from fedianon.streaming.postgres import Listener, Publisher
+from web import admin as web_admin
 from web import routes as web_routes
 from web.session import SessionMiddleware
 
@@ -77,10 +80,13 @@ def all_routes() -> list[BaseRoute]:
         *api_filters.routes,
         *api_conversations.routes,
         *api_empty.routes,
+        *api_admin_domains.routes,
+        *api_admin_subscriptions.routes,
         *ap_discovery.routes,
         *ap_objects.routes,
         *ap_inbox.routes,
         *streaming_routes.routes,
+        *web_admin.routes,
         *web_routes.routes,
     ]
 

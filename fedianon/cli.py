@@ -394,5 +394,298 @@ def accounts_delete(handle: str, yes: bool) -> None:
     )
 
 
+# --- domains and blocklists ------------------------------------------------------------------
+
+
+def _ctx(settings: Settings):  # type: ignore[no-untyped-def]
+    from fedianon.context import AppContext
+
+    return AppContext.build(settings)
+
+
+@main.group()
+def domains() -> None:
+    """Block, unblock, import and export domains (Mastodon's CSV and other list formats)."""
+
+
+@domains.command("block")
+@click.argument("domain")
+@click.option(
+    "--severity",
+    type=click.Choice(["silence", "suspend", "noop"]),
+    default="suspend",
+    show_default=True,
+)
+@click.option("--reject-media", is_flag=True)
+@click.option("--reject-reports", is_flag=True)
+@click.option("--public-comment", default=None)
+@click.option("--private-comment", default=None)
+@click.option("--obfuscate", is_flag=True)
+def domains_block(
+    domain: str,
+    severity: str,
+    reject_media: bool,
+    reject_reports: bool,
+    public_comment: str | None,
+    private_comment: str | None,
+    obfuscate: bool,
+) -> None:
+    """Block DOMAIN (and its subdomains)."""
+    settings = _settings()
+
+    @with_db
+    async def run(settings: Settings) -> str:
+        from fedianon.activitypub.setup import start_federation, stop_federation
+        from fedianon.services import domain_blocks
+
+        ctx = _ctx(settings)
+        await start_federation(ctx)
+        try:
+            block = await domain_blocks.create_block(
+                ctx,
+                domain_blocks.BlockSpec(
+                    domain=domain,
+                    severity=severity,
+                    reject_media=reject_media,
+                    reject_reports=reject_reports,
+                    public_comment=public_comment,
+                    private_comment=private_comment,
+                    obfuscate=obfuscate,
+                ),
+                actor=None,
+            )
+        finally:
+            await stop_federation(ctx)
+        return (
+            f"Blocked {block.domain} ({block.severity}); the worker applies it to known accounts."
+        )
+
+    click.echo(_run(lambda: run(settings)))
+
+
+@domains.command("unblock")
+@click.argument("domain")
+def domains_unblock(domain: str) -> None:
+    """Lift the block of DOMAIN."""
+    settings = _settings()
+
+    @with_db
+    async def run(settings: Settings) -> str:
+        from fedianon.activitypub.setup import start_federation, stop_federation
+        from fedianon.errors import NotFound
+        from fedianon.models.moderation import DomainBlock
+        from fedianon.services import domain_blocks
+
+        ctx = _ctx(settings)
+        block = await DomainBlock.get_or_none(domain=domain_blocks.clean_domain(domain))
+        if block is None:
+            raise NotFound(f"{domain} is not blocked")
+        await start_federation(ctx)
+        try:
+            await domain_blocks.delete_block(ctx, block, actor=None)
+        finally:
+            await stop_federation(ctx)
+        return f"Unblocked {block.domain}."
+
+    click.echo(_run(lambda: run(settings)))
+
+
+@domains.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Apply without asking (after printing the preview).")
+@click.option("--dry-run", is_flag=True, help="Only print what would change.")
+def domains_import(file: str, yes: bool, dry_run: bool) -> None:
+    """Import a blocklist (Mastodon CSV, FediBlockHole CSV, JSON or one domain per line)."""
+    from pathlib import Path
+
+    settings = _settings()
+    data = Path(file).read_bytes()
+
+    @with_db
+    async def run(settings: Settings) -> None:
+        from fedianon.activitypub.setup import start_federation, stop_federation
+        from fedianon.blocklists import ListFormatError
+        from fedianon.errors import ValidationFailed
+        from fedianon.services import domain_import
+
+        ctx = _ctx(settings)
+        try:
+            planned = await domain_import.preview(ctx, data, None)
+        except ListFormatError as exc:
+            raise ValidationFailed(f"{file}: {exc}") from None
+        click.echo(
+            f"{file}: {planned.format}; {len(planned.added)} to add, {len(planned.changed)} to change, {planned.unchanged} unchanged, {len(planned.excluded)} excluded, {len(planned.problems)} problems"
+        )
+        for entry in planned.added[:20]:
+            click.echo(f"  + {entry.domain} ({entry.severity})")
+        for change in planned.changed[:20]:
+            click.echo(f"  ~ {change.new.domain}: {change.old.severity} -> {change.new.severity}")
+        for problem in planned.problems[:20]:
+            click.echo(f"  ! line {problem.line_no}: {problem.reason}")
+        if dry_run or not planned.will_apply:
+            return
+        if not yes:
+            click.confirm("Apply these changes?", abort=True)
+        await start_federation(ctx)
+        try:
+            added, changed, skipped = await domain_import.apply(
+                ctx, planned, actor=None, filename=Path(file).name
+            )
+        finally:
+            await stop_federation(ctx)
+        click.echo(
+            f"Applied: {added} added, {changed} changed, {skipped} skipped (covered by a parent domain)."
+        )
+
+    _run(lambda: run(settings))
+
+
+@domains.command("export")
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+def domains_export(file: str | None) -> None:
+    """Export the blocks as Mastodon's CSV (to FILE, or standard output)."""
+    settings = _settings()
+
+    @with_db
+    async def run(settings: Settings) -> str:
+        from fedianon.services import domain_import
+
+        return await domain_import.export_csv()
+
+    text = _run(lambda: run(settings))
+    if file:
+        from pathlib import Path
+
+        Path(file).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+@main.group()
+def blocklists() -> None:
+    """Subscribe to peers' blocklists and manage who reads ours."""
+
+
+@blocklists.command("subscribe")
+@click.argument("uri")
+@click.option(
+    "--kind",
+    type=click.Choice(["url", "activitypub"]),
+    default="url",
+    show_default=True,
+    help="A list URL, or a peer's instance actor.",
+)
+@click.option(
+    "--content-type",
+    type=click.Choice(["text/csv", "application/json", "text/plain"]),
+    default="text/csv",
+    show_default=True,
+)
+@click.option(
+    "--auto-apply", is_flag=True, help="Apply entries at once instead of queueing drafts."
+)
+@click.option(
+    "--max-severity",
+    type=click.Choice(["noop", "silence", "suspend"]),
+    default="suspend",
+    show_default=True,
+)
+@click.option("--priority", default=0, show_default=True)
+@click.option("--title", default=None)
+def blocklists_subscribe(
+    uri: str,
+    kind: str,
+    content_type: str,
+    auto_apply: bool,
+    max_severity: str,
+    priority: int,
+    title: str | None,
+) -> None:
+    """Subscribe to the list at URI."""
+    settings = _settings()
+
+    @with_db
+    async def run(settings: Settings) -> str:
+        from fedianon.activitypub.setup import start_federation, stop_federation
+        from fedianon.services import subscriptions
+
+        ctx = _ctx(settings)
+        await start_federation(ctx)
+        try:
+            sub = await subscriptions.create_subscription(
+                ctx,
+                subscriptions.SubscriptionSpec(
+                    uri=uri,
+                    kind=kind,
+                    content_type=content_type,
+                    as_draft=not auto_apply,
+                    max_severity=max_severity,
+                    priority=priority,
+                    title=title,
+                ),
+                actor=None,
+            )
+        finally:
+            await stop_federation(ctx)
+        return f"Subscribed ({sub.id}) to {uri}; the worker fetches it."
+
+    click.echo(_run(lambda: run(settings)))
+
+
+@blocklists.command("list")
+def blocklists_list() -> None:
+    """Show subscriptions with their last fetch and errors."""
+    settings = _settings()
+
+    @with_db
+    async def run(settings: Settings) -> list[str]:
+        from fedianon.models.moderation import BlocklistSubscription
+
+        lines = []
+        for sub in await BlocklistSubscription.all().order_by("-priority", "id"):
+            trust = "drafts" if sub.as_draft else f"auto-apply up to {sub.max_severity}"
+            state = (
+                f"error: {sub.error}"
+                if sub.error
+                else f"{sub.count} entries, fetched {sub.successfully_fetched_at or 'never'}"
+            )
+            lines.append(
+                f"{sub.id}  [{sub.kind}] {sub.uri}  priority {sub.priority}, {trust}; {state}"
+            )
+        return lines or ["No subscriptions."]
+
+    for line in _run(lambda: run(settings)):
+        click.echo(line)
+
+
+@blocklists.command("refresh")
+def blocklists_refresh() -> None:
+    """Fetch every subscription now."""
+    settings = _settings()
+
+    @with_db
+    async def run(settings: Settings) -> list[str]:
+        from fedianon.activitypub.setup import start_federation, stop_federation
+        from fedianon.models.moderation import BlocklistSubscription
+        from fedianon.services import subscriptions
+
+        ctx = _ctx(settings)
+        await start_federation(ctx)
+        lines = []
+        try:
+            for sub in await BlocklistSubscription.all():
+                fresh = await subscriptions.refresh(ctx, sub)
+                lines.append(
+                    f"{fresh.id} {fresh.uri}: "
+                    + (f"error: {fresh.error}" if fresh.error else f"{fresh.count} entries")
+                )
+        finally:
+            await stop_federation(ctx)
+        return lines
+
+    for line in _run(lambda: run(settings)):
+        click.echo(line)
+
+
 if __name__ == "__main__":
     main()

@@ -77,6 +77,8 @@ class Settings:
     media_max_bytes: int = 16 * 1024 * 1024
     job_lease_seconds: int = 120
     api_rate_limit: int = 300
+    blocklist_peers: tuple[str, ...] = ()
+    blocklist_refresh_minutes: int = 60
 
     @property
     def base_url(self) -> str:
@@ -339,6 +341,15 @@ def load_settings(
         bind=get("BIND", "127.0.0.1:8000"),
         media_max_bytes=_int(
             "FEDIANON_MEDIA_MAX_BYTES", get("MEDIA_MAX_BYTES", str(16 * 1024 * 1024)), 1024, 1024**3
+        ),
+        blocklist_peers=tuple(
+            p.strip().lower() for p in get("BLOCKLIST_PEERS").split(",") if p.strip()
+        ),
+        blocklist_refresh_minutes=_int(
+            "FEDIANON_BLOCKLIST_REFRESH_MINUTES",
+            get("BLOCKLIST_REFRESH_MINUTES", "60"),
+            1,
+            60 * 24 * 7,
         ),
         api_rate_limit=_int("FEDIANON_API_RATE_LIMIT", get("API_RATE_LIMIT", "300"), 1, 10_000_000),
         job_lease_seconds=_int(

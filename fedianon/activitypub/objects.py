@@ -252,3 +252,33 @@ routes = [
     Route("/users/{handle}/statuses/{id}", status_object, methods=["GET"]),
     Route("/users/{handle}/statuses/{id}/activity", status_activity, methods=["GET"]),
 ]
+
+
+async def blocklist_collection(request: Request) -> Response:
+    """The instance's published blocklist. Approved peers (signed GETs from accepted followers
+    of the instance actor) see every entry; others only when FEDIANON_SHOW_DOMAIN_BLOCKS=all,
+    and without obfuscated entries."""
+    from fedianon.activitypub import blocklist_federation
+    from fedianon.activitypub.inbox import verify_request
+
+    ctx = app_context(request)
+    for_peer = False
+    if "signature" in request.headers or "signature-input" in request.headers:
+        verified = await verify_request(request, b"")
+        if isinstance(verified, Response):
+            return verified
+        signer = await Account.get_or_none(key_id=verified.key_id)
+        for_peer = (
+            signer is not None
+            and await Follow.filter(
+                account_id=signer.id, target_account_id=ctx.extras["instance_actor"].id
+            ).exists()
+        )
+    if not for_peer and ctx.settings.show_domain_blocks != "all":
+        return JSONResponse(
+            {"error": "This blocklist is shared with approved peers only"}, status_code=403
+        )
+    return activity_response(await blocklist_federation.collection_document(ctx, for_peer=for_peer))
+
+
+routes.append(Route("/actor/blocklist", blocklist_collection, methods=["GET"]))

@@ -42,6 +42,11 @@ async def start_federation(ctx: AppContext) -> None:
         return await remote.resolve_acct(ctx, username, host)
 
     ctx.resolve_remote_account = resolve_account
+    from datetime import timedelta
+
+    from fedianon.jobs.schedule import periodic
+
+    periodic("blocklist.refresh_all", timedelta(minutes=settings.blocklist_refresh_minutes))
 
 
 async def stop_federation(ctx: AppContext) -> None:

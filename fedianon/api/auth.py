@@ -87,3 +87,12 @@ async def require_staff(request: Request, scope: str) -> Account:
     if not account.is_staff:
         raise Forbidden("This action is not allowed")
     return account
+
+
+async def require_admin(request: Request, scope: str) -> Account:
+    """Federation management (domain blocks, subscriptions) is for admins, as Mastodon's
+    "Manage Federation" permission; moderators handle reports and accounts."""
+    account = await require_user(request, scope)
+    if account.role != "admin":
+        raise Forbidden("This action is not allowed")
+    return account

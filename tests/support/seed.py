@@ -41,9 +41,38 @@ async def remote_followers(handle: str, count: int, inbox_base: str) -> None:
         await close_db()
 
 
+async def remote_actor(uri: str, public_key_file: str) -> None:
+    """A remote actor already known here (its key cached), as after a first fetch."""
+    from pathlib import Path
+
+    from fedianon.models.accounts import Account
+    from fedianon.timeutil import utcnow
+
+    settings = load_settings(dotenv=None)
+    await init_db(settings.database)
+    try:
+        parts = urlsplit(uri)
+        username = parts.path.rstrip("/").rsplit("/", 1)[-1]
+        await Account.create(
+            username=username,
+            domain=parts.netloc,
+            acct_key=f"{username}@{parts.netloc}",
+            uri=uri,
+            url=uri,
+            public_key_pem=Path(public_key_file).read_text(),
+            key_id=f"{uri}#main-key",
+            inbox_url=f"{uri}/inbox",
+            fetched_at=utcnow(),
+        )
+    finally:
+        await close_db()
+
+
 if __name__ == "__main__":
     command, *args = sys.argv[1:]
     if command == "remote-followers":
         asyncio.run(remote_followers(args[0], int(args[1]), args[2]))
+    elif command == "remote-actor":
+        asyncio.run(remote_actor(args[0], args[1]))
     else:
         raise SystemExit(f"unknown command {command}")

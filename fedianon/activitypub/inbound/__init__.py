@@ -96,9 +96,15 @@ async def _flag(ctx: AppContext, activity: as2.Activity, actor: Any) -> None:
 
 
 async def _add_remove(ctx: AppContext, activity: as2.Activity, actor: Any) -> None:
-    hook = ctx.extras.get("blocklist_push_hook")
-    if hook is not None:
-        await hook(activity, actor)
+    from fedianon.activitypub import blocklist_federation
+
+    kind = _object_type(activity)
+    if kind == "Block":
+        await blocklist_federation.on_push(ctx, activity, actor)
+    else:
+        log.info(
+            "ignored an %s of a %s (featured collections are not mirrored)", activity.type, kind
+        )
 
 
 async def _move(ctx: AppContext, activity: as2.Activity, actor: Any) -> None:

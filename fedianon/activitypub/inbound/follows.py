@@ -5,6 +5,7 @@ from __future__ import annotations
 from tortoise.exceptions import IntegrityError
 
 from federation import activitystreams as as2
+from fedianon.activitypub import blocklist_federation
 from fedianon.context import AppContext
 from fedianon.db import atomic
 from fedianon.models.accounts import Account
@@ -29,9 +30,8 @@ async def follow(ctx: AppContext, activity: as2.Activity, actor: Account) -> Non
         async with atomic():
             await outbox.follow_answered(ctx, target, actor, follow_uri, accepted=False)
         return
-    hook = ctx.extras.get("instance_actor_follow")
-    if target.actor_type == "Application" and hook is not None:
-        await hook(actor, follow_uri)
+    if target.actor_type == "Application":
+        await blocklist_federation.peer_follow(ctx, actor, follow_uri)
         return
     existing = await Follow.get_or_none(account_id=actor.id, target_account_id=target.id)
     async with atomic():
@@ -82,11 +82,10 @@ async def accept(ctx: AppContext, activity: as2.Activity, actor: Account) -> Non
                 account_id=follower.id, target_account_id=actor.id
             )
     if request is None:
-        hook = ctx.extras.get("instance_actor_follow_answered")
-        if hook is not None:
-            await hook(actor, follow_id, accepted=True)
         return
     await relationships.accept_follow(ctx, request)
+    if request.account_id == ctx.extras["instance_actor"].id:  # type: ignore[attr-defined]
+        await blocklist_federation.follow_answered(ctx, actor, accepted=True)
 
 
 async def reject(ctx: AppContext, activity: as2.Activity, actor: Account) -> None:
@@ -106,10 +105,9 @@ async def reject(ctx: AppContext, activity: as2.Activity, actor: Account) -> Non
         for row in follows:
             await Follow.filter(id=row.id).delete()
             await _adjust_counts(row.account_id, actor.id, -1)  # type: ignore[attr-defined]
-    if not requests and not follows:
-        hook = ctx.extras.get("instance_actor_follow_answered")
-        if hook is not None:
-            await hook(actor, follow_id, accepted=False)
+    instance_actor = ctx.extras["instance_actor"]
+    if any(r.account_id == instance_actor.id for r in [*requests, *follows]):  # type: ignore[attr-defined]
+        await blocklist_federation.follow_answered(ctx, actor, accepted=False)
 
 
 async def undo_follow(ctx: AppContext, activity: as2.Activity, actor: Account) -> None:
@@ -137,9 +135,6 @@ async def undo_follow(ctx: AppContext, activity: as2.Activity, actor: Account) -
                 from_account_id=actor.id,
                 type="follow_request",
             ).delete()  # type: ignore[attr-defined]
-    hook = ctx.extras.get("instance_actor_unfollow")
-    if hook is not None and target is not None and target.actor_type == "Application":
-        await hook(actor)
 
 
 async def block(ctx: AppContext, activity: as2.Activity, actor: Account) -> None:
