@@ -8,7 +8,7 @@ import sys
 
 from bench.report import print_figures
 
-BENCHMARKS = ["idle_memory", "blocklist_import"]
+BENCHMARKS = ["idle_memory", "blocklist_import", "inbox", "fanout", "home_timeline"]
 
 
 async def main(names: list[str]) -> None:

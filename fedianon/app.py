@@ -17,7 +17,9 @@ from fedianon.activitypub import inbox as ap_inbox
 from fedianon.activitypub import objects as ap_objects
 from fedianon.activitypub.setup import start_federation, stop_federation
 from fedianon.api import accounts as api_accounts
+from fedianon.api import admin_accounts as api_admin_accounts
 from fedianon.api import admin_domains as api_admin_domains
+from fedianon.api import admin_reports as api_admin_reports
 from fedianon.api import admin_subscriptions as api_admin_subscriptions
 from fedianon.api import conversations as api_conversations
 from fedianon.api import empty as api_empty
@@ -29,6 +31,7 @@ from fedianon.api import notifications as api_notifications
 from fedianon.api import oauth as api_oauth
 from fedianon.api import polls as api_polls
 from fedianon.api import relationships as api_relationships
+from fedianon.api import reports as api_reports
 from fedianon.api import search as api_search
 from fedianon.api import statuses as api_statuses
 from fedianon.api import timelines as api_timelines
@@ -79,6 +82,9 @@ def all_routes() -> list[BaseRoute]:
         *api_lists.routes,
         *api_filters.routes,
         *api_conversations.routes,
+        *api_reports.routes,
+        *api_admin_reports.routes,
+        *api_admin_accounts.routes,
         *api_empty.routes,
         *api_admin_domains.routes,
         *api_admin_subscriptions.routes,

@@ -19,9 +19,18 @@ from fedianon.settings import DatabaseConfig
 log = logging.getLogger("fedianon.db")
 
 
+POOL_SIZE = 20  # PostgreSQL connections per process; Tortoise's default of 5 starves the worker
+
+
+def _connection_url(database: DatabaseConfig) -> str:
+    if database.engine != "postgres" or "maxsize=" in database.url:
+        return database.url
+    return database.url + ("&" if "?" in database.url else "?") + f"maxsize={POOL_SIZE}"
+
+
 def tortoise_config(database: DatabaseConfig) -> dict[str, Any]:
     return {
-        "connections": {"default": database.url},
+        "connections": {"default": _connection_url(database)},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,

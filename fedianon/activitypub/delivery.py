@@ -97,7 +97,18 @@ async def _instance(domain: str) -> Instance:
         return await Instance.get(domain=domain)
 
 
+_recent_success: dict[str, tuple[float, str]] = {}
+
+
 async def record_success(domain: str, scheme: str) -> None:
+    """Reset an instance's failure count; at most once a minute per domain and scheme, so a
+    fan-out of a thousand deliveries does not write the same row a thousand times."""
+    import time
+
+    seen = _recent_success.get(domain)
+    if seen is not None and seen[1] == scheme and time.monotonic() - seen[0] < 60:
+        return
+    _recent_success[domain] = (time.monotonic(), scheme)
     instance = await _instance(domain)
     if (
         instance.failure_count
@@ -117,6 +128,7 @@ async def record_success(domain: str, scheme: str) -> None:
 
 async def record_failure(domain: str) -> None:
     """Count a failure atomically (deliveries to one instance fail in parallel)."""
+    _recent_success.pop(domain, None)
     instance = await _instance(domain)
     now = utcnow()
     await Instance.filter(id=instance.id).update(failure_count=F("failure_count") + 1)

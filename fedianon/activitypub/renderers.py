@@ -93,7 +93,7 @@ def note(
         "attributedTo": author.uri,
         "to": to,
         "cc": cc,
-        "sensitive": status.sensitive,
+        "sensitive": status.sensitive or author.sensitized_at is not None,
         "conversation": conversation_uri,
         "content": status.content,
         "attachment": [media_document(m, urls) for m in media],

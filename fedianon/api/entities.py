@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fedianon.models.accounts import ROLE_ADMIN, ROLE_MODERATOR, Account
+from fedianon.models.moderation import Report
 from fedianon.models.oauth import Application
 from fedianon.timeutil import date_only, iso
 from fedianon.urls import LocalUrls
@@ -129,3 +130,44 @@ def application(app: Application, *, with_secret: bool = False) -> dict[str, Any
         entity["client_secret"] = app.client_secret
         entity["client_secret_expires_at"] = 0
     return entity
+
+
+def admin_account(acc: Account, urls: LocalUrls) -> dict[str, Any]:
+    """Mastodon's Admin::Account. fedianon keeps no e-mail or IP address, so there is none to
+    show: `email` is empty (null for remote accounts, as Mastodon), `ip` null, `ips` empty."""
+    local = acc.domain is None
+    return {
+        "id": str(acc.id),
+        "username": acc.username,
+        "domain": acc.domain,
+        "created_at": iso(acc.created_at),
+        "email": "" if local else None,
+        "ip": None,
+        "ips": [],
+        "locale": (acc.default_language or "") if local else None,
+        "invite_request": None,
+        "role": role(acc) if local else None,
+        "confirmed": local,
+        "approved": local,
+        "disabled": acc.disabled_at is not None,
+        "silenced": acc.silenced_at is not None,
+        "suspended": acc.suspended_at is not None,
+        "sensitized": acc.sensitized_at is not None,
+        "account": account(acc, urls),
+    }
+
+
+def report(rep: Report, target: Account, urls: LocalUrls) -> dict[str, Any]:
+    """Mastodon's user-facing Report (also the `report` of `admin.report` notifications)."""
+    return {
+        "id": str(rep.id),
+        "action_taken": rep.action_taken_at is not None,
+        "action_taken_at": iso(rep.action_taken_at),
+        "category": rep.category,
+        "comment": rep.comment,
+        "forwarded": rep.forwarded,
+        "created_at": iso(rep.created_at),
+        "status_ids": [str(i) for i in rep.status_ids or []],
+        "rule_ids": [str(i) for i in rep.rule_ids] if rep.rule_ids else None,
+        "target_account": account(target, urls),
+    }

@@ -17,6 +17,7 @@ from fedianon.api import entities
 from fedianon.context import AppContext
 from fedianon.models.accounts import Account
 from fedianon.models.media import MediaAttachment
+from fedianon.models.moderation import Report
 from fedianon.models.social import (
     AccountDomainBlock,
     Block,
@@ -145,6 +146,15 @@ async def _status_flags(viewer_id: int | None, status_ids: list[int]) -> dict[st
     ):
         flags[str(row["kind"])].add(int(row["ref"]))  # type: ignore[arg-type]
     return flags
+
+
+def _sensitive(status: Status, viewer: Account | None) -> bool:
+    """A moderator's `sensitive` action marks all of the account's statuses, except in the
+    author's own view (Mastodon's StatusSerializer)."""
+    author = status.account
+    if viewer is not None and viewer.id == author.id:
+        return status.sensitive
+    return status.sensitive or author.sensitized_at is not None
 
 
 def _mention(row: dict[str, Any]) -> dict[str, Any]:
@@ -317,7 +327,7 @@ class Presenter:
                 "in_reply_to_account_id": str(status.in_reply_to_account_id)
                 if status.in_reply_to_account_id
                 else None,  # type: ignore[attr-defined]
-                "sensitive": status.sensitive,
+                "sensitive": _sensitive(status, viewer),
                 "spoiler_text": status.spoiler_text,
                 "visibility": status.visibility,
                 "language": status.language,
@@ -424,7 +434,15 @@ class Presenter:
             else {}
         )
         rendered = {int(e["id"]): e for e in await self.statuses(list(statuses.values()))}
-        report_loader = self.ctx.extras.get("report_loader")
+        report_ids = [n.report_id for n in rows if n.report_id]
+        reports = (
+            {
+                r.id: entities.report(r, r.target_account, self.urls)
+                for r in await Report.filter(id__in=report_ids).select_related("target_account")
+            }
+            if report_ids
+            else {}
+        )
         out = []
         for row in rows:
             entity: dict[str, Any] = {
@@ -439,8 +457,11 @@ class Presenter:
                 if status_entity is None:
                     continue
                 entity["status"] = status_entity
-            if row.report_id and report_loader is not None:
-                entity["report"] = await report_loader(row.report_id)
+            if row.report_id:
+                report_entity = reports.get(row.report_id)
+                if report_entity is None:
+                    continue
+                entity["report"] = report_entity
             out.append(entity)
         return out
 
@@ -474,6 +495,63 @@ class Presenter:
                 }
             )
         return out
+
+    # --- moderation ----------------------------------------------------------------------------
+
+    async def admin_reports(self, rows: list[Report]) -> list[dict[str, Any]]:
+        """Mastodon's Admin::Report, with its accounts (Admin::Account) and statuses, for a
+        moderator: the statuses are shown whatever their visibility, as Mastodon does."""
+        account_ids = {
+            i
+            for r in rows
+            for i in (
+                r.account_id,  # type: ignore[attr-defined]
+                r.target_account_id,  # type: ignore[attr-defined]
+                r.assigned_account_id,  # type: ignore[attr-defined]
+                r.action_taken_by_account_id,  # type: ignore[attr-defined]
+            )
+            if i is not None
+        }
+        accounts = {
+            a.id: entities.admin_account(a, self.urls)
+            for a in await Account.filter(id__in=sorted(account_ids))
+        }
+        status_ids = sorted({int(i) for r in rows for i in r.status_ids or []})
+        statuses = {
+            int(e["id"]): e
+            for e in await self.statuses(
+                list(
+                    await Status.filter(id__in=status_ids).select_related(
+                        "account", "reblog_of", "reblog_of__account"
+                    )
+                )
+                if status_ids
+                else [],
+                drop_hidden=False,  # a moderator's own filters must not hide reported posts
+            )
+        }
+        return [
+            {
+                "id": str(r.id),
+                "action_taken": r.action_taken_at is not None,
+                "action_taken_at": iso(r.action_taken_at),
+                "category": r.category,
+                "comment": r.comment,
+                "forwarded": r.forwarded,
+                "created_at": iso(r.created_at),
+                "updated_at": iso(r.updated_at),
+                "account": accounts.get(r.account_id),  # type: ignore[attr-defined]
+                "target_account": accounts.get(r.target_account_id),  # type: ignore[attr-defined]
+                "assigned_account": accounts.get(r.assigned_account_id),  # type: ignore[attr-defined]
+                "action_taken_by_account": accounts.get(r.action_taken_by_account_id),  # type: ignore[attr-defined]
+                "statuses": [statuses[int(i)] for i in r.status_ids or [] if int(i) in statuses],
+                "rules": [],
+            }
+            for r in rows
+        ]
+
+    async def admin_report(self, row: Report) -> dict[str, Any]:
+        return (await self.admin_reports([row]))[0]
 
 
 async def load_accounts(ids: list[int]) -> list[Account]:

@@ -1,10 +1,13 @@
-"""Notifications: created for local recipients unless they block or mute the sender."""
+"""Notifications: created for local recipients unless they block or mute the sender, or the
+sender is silenced by a moderator and the recipient does not follow it (Mastodon's rule, so a
+silenced account cannot reach strangers by mentioning them). Moderators' `admin.*`
+notifications always arrive. Notifications from suspended accounts are not listed."""
 
 from __future__ import annotations
 
 from fedianon.db import on_commit
 from fedianon.models.accounts import Account
-from fedianon.models.social import AccountDomainBlock, Block, Mute, Notification
+from fedianon.models.social import AccountDomainBlock, Block, Follow, Mute, Notification
 from fedianon.models.statuses import Status
 from fedianon.services import events
 from fedianon.services.paging import PageRequest
@@ -53,6 +56,12 @@ async def notify(
         return None
     if recipient.suspended_at is not None or await _silenced_for(recipient, sender):
         return None
+    if (
+        sender.silenced_at is not None
+        and not kind.startswith("admin.")
+        and not await Follow.filter(account_id=recipient.id, target_account_id=sender.id).exists()
+    ):
+        return None
     # One notification per (kind, status, sender), like Mastodon's dedupe.
     if (
         kind in ("favourite", "reblog", "mention", "update", "status")
@@ -90,7 +99,7 @@ async def list_for(
 ) -> list[Notification]:
     from fedianon.services.paging import fetch_page
 
-    query = Notification.filter(account_id=viewer.id)
+    query = Notification.filter(account_id=viewer.id, from_account__suspended_at__isnull=True)
     if types:
         query = query.filter(type__in=types)
     if exclude_types:

@@ -37,21 +37,25 @@ async def publish(
     *,
     followers_of: Account | None = None,
     recipients: list[Account] | None = None,
+    inboxes: list[str] | None = None,
 ) -> None:
-    """Enqueue delivery of `activity` signed by `actor` to the given audience (remote only)."""
+    """Enqueue delivery of `activity` signed by `actor` to the given audience (remote only).
+
+    `inboxes` are delivered to as they are, even when their account is suspended by then
+    (the last word to an account a moderator just suspended)."""
     remote = [a for a in (recipients or []) if a.domain is not None]
     to_followers = followers_of is not None and await has_remote_followers(followers_of)
-    if not remote and not to_followers:
+    if not remote and not to_followers and not inboxes:
         return
-    await queue.enqueue(
-        FANOUT,
-        {
-            "actor_id": actor.id,
-            "activity": activity,
-            "followers_of": followers_of.id if to_followers and followers_of else None,
-            "account_ids": sorted({a.id for a in remote}),
-        },
-    )
+    payload: dict[str, Any] = {
+        "actor_id": actor.id,
+        "activity": activity,
+        "followers_of": followers_of.id if to_followers and followers_of else None,
+        "account_ids": sorted({a.id for a in remote}),
+    }
+    if inboxes:
+        payload["inboxes"] = sorted(set(inboxes))
+    await queue.enqueue(FANOUT, payload)
 
 
 async def _note_parts(
@@ -300,3 +304,35 @@ async def account_deleted(
     )
     # The audience is computed now: the follows are deleted right after.
     await publish(account, activity, recipients=remote_contacts)
+
+
+async def follow_severed(
+    ctx: AppContext, local: Account, remote: Account, follow_uri: str, *, local_follows: bool
+) -> None:
+    """A moderator suspended `remote`: tell its server that this follow is over (an Undo of
+    our Follow, or a Reject of theirs), although deliveries to it otherwise stop now."""
+    inbox = remote.shared_inbox_url or remote.inbox_url
+    if not inbox:
+        return
+    if local_follows:
+        inner = follow_activity(local, remote, follow_uri)
+        inner.pop("@context", None)
+        activity = renderers.activity("Undo", f"{follow_uri}/undo", local, inner)
+    else:
+        inner = {"id": follow_uri, "type": "Follow", "actor": remote.uri, "object": local.uri}
+        digest = hashlib.sha256(follow_uri.encode()).hexdigest()[:16]
+        activity = renderers.activity(
+            "Reject", f"{local.uri}#rejects/follows/{digest}", local, inner
+        )
+    await publish(local, activity, inboxes=[inbox])
+
+
+async def report_forwarded(
+    ctx: AppContext, report_uri: str, target: Account, status_uris: list[str], comment: str
+) -> None:
+    """A `Flag` to the reported account's server, sent by the instance actor: it names the
+    account, the statuses and the comment, and nothing about who reported."""
+    instance_actor: Account = ctx.extras["instance_actor"]
+    activity = renderers.activity("Flag", report_uri, instance_actor, [target.uri, *status_uris])
+    activity["content"] = comment
+    await publish(instance_actor, activity, recipients=[target])

@@ -189,7 +189,10 @@ async def hashtag(
     if not tag_ids:
         return Timeline([], None, None)
     condition = Q(
-        visibility="public", reblog_of_id__isnull=True, account__suspended_at__isnull=True
+        visibility="public",
+        reblog_of_id__isnull=True,
+        account__suspended_at__isnull=True,
+        account__silenced_at__isnull=True,
     )
     condition &= Q(id__in=Subquery(StatusTag.filter(tag_id__in=tag_ids).values("status_id")))
     for required in all_tags:

@@ -375,3 +375,39 @@ async def test_webfinger_lookup_through_the_guarded_client():
     async with http:
         result = await lookup(client, "bob@remote.example")
     assert result.actor_url == ACTOR["id"]
+
+
+async def test_fetch_bytes_returns_any_status_with_headers():
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.headers.get("if-none-match") == '"v1"':
+            return httpx.Response(304, headers={"etag": '"v1"'})
+        return httpx.Response(
+            200, content=b"a.example\n", headers={"content-type": "text/plain", "etag": '"v1"'}
+        )
+
+    client, http = make(handler)
+    async with http:
+        first = await client.fetch_bytes("https://remote.example/list.txt")
+        assert (
+            first.status_code == 200
+            and first.body == b"a.example\n"
+            and first.headers["etag"] == '"v1"'
+        )
+        again = await client.fetch_bytes(
+            "https://remote.example/list.txt", headers={"If-None-Match": '"v1"'}
+        )
+        assert again.status_code == 304 and again.body == b""
+
+
+async def test_fetch_bytes_caps_size_and_guards_redirects():
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/big":
+            return httpx.Response(200, content=b"x" * 5000)
+        return httpx.Response(302, headers={"location": "http://127.0.0.1:8080/list.csv"})
+
+    client, http = make(handler)
+    async with http:
+        with pytest.raises(ResponseTooLarge):
+            await client.fetch_bytes("https://remote.example/big", max_bytes=1000)
+        with pytest.raises(BlockedAddressError):
+            await client.fetch_bytes("https://remote.example/moved")

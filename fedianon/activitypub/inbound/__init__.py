@@ -13,10 +13,11 @@ from tortoise.exceptions import IntegrityError
 
 from federation import activitystreams as as2
 from fedianon.activitypub.inbound import actors, follows, interactions, statuses
-from fedianon.activitypub.remote import RemoteError, fetch_actor
+from fedianon.activitypub.remote import RemoteError, fetch_actor, host_of
 from fedianon.context import AppContext
 from fedianon.jobs.registry import PermanentJobError, handler
 from fedianon.models.federation import ProcessedActivity
+from fedianon.services import reports
 
 log = logging.getLogger("fedianon.inbound")
 
@@ -90,9 +91,14 @@ async def _undo(ctx: AppContext, activity: as2.Activity, actor: Any) -> None:
 
 
 async def _flag(ctx: AppContext, activity: as2.Activity, actor: Any) -> None:
-    hook = ctx.extras.get("flag_hook")
-    if hook is not None:
-        await hook(activity, actor)
+    """A report from another server (Mastodon sends it from its instance actor)."""
+    await reports.receive_flag(
+        ctx,
+        actor,
+        object_uris=[ref.id for ref in activity.objects if ref.id],
+        comment=activity.content,
+        uri=activity.id if activity.id and host_of(activity.id) == actor.domain else None,
+    )
 
 
 async def _add_remove(ctx: AppContext, activity: as2.Activity, actor: Any) -> None:

@@ -78,9 +78,11 @@ async def _new_status_id(at: datetime) -> int:
 
 
 async def find_status(uri: str) -> Status | None:
-    return await Status.get_or_none(uri=uri).select_related("account") or await Status.get_or_none(
-        url=uri, local=True
-    ).select_related("account")
+    """A known status by its id, or (for our own posts) by its public page URL."""
+    found = await Status.get_or_none(uri=uri).select_related("account")
+    if found is None and "/@" in uri:
+        found = await Status.get_or_none(url=uri, local=True).select_related("account")
+    return found
 
 
 async def resolve_status(ctx: AppContext, uri: str, *, depth: int = 0) -> Status | None:
@@ -117,9 +119,8 @@ async def import_note(
     activity: as2.Activity | None = None,
 ) -> Status:
     """Store a remote Note (idempotent by URI) with its mentions, tags, media and thread."""
-    existing = await find_status(note.id)
-    if existing is not None:
-        return existing
+    if await Status.filter(uri=note.id).exists():
+        return await find_status(note.id)  # type: ignore[return-value]
     if note.attributed_to != author.uri:
         raise Rejected(
             f"the note's attributedTo ({note.attributed_to}) is not the actor ({author.uri})"

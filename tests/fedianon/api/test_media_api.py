@@ -571,8 +571,8 @@ async def test_cleanup_job_deletes_day_old_unattached_media_only(
     await MediaAttachment.filter(id__in=[int(stale), int(attached)]).update(created_at=two_days_ago)
     stale_paths = stored_paths(settings, await MediaAttachment.get(id=int(stale)))
 
-    assert await schedule.enqueue_due() == ["media.cleanup"]
-    assert await schedule.enqueue_due() == []  # at most once per interval
+    assert "media.cleanup" in await schedule.enqueue_due()
+    assert "media.cleanup" not in await schedule.enqueue_due()  # at most once per interval
     assert await Job.filter(kind="media.cleanup").count() == 1
     await Worker(AppContext.build(settings)).run_until_idle()
 

@@ -1,0 +1,20 @@
+"""The moderators' audit log: every report and account action leaves one `AdminAction` row
+(who, what, on which record, with the moderator's note), written in the action's transaction
+so the log never claims an action that was rolled back, nor misses one that happened."""
+
+from __future__ import annotations
+
+from fedianon.models.accounts import Account
+from fedianon.models.moderation import AdminAction
+
+
+async def record(
+    moderator: Account, action: str, target_type: str, target_id: int | str, text: str = ""
+) -> AdminAction:
+    return await AdminAction.create(
+        account=moderator,
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id),
+        text=text or "",
+    )
