@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -21,8 +21,11 @@ from fedianon.api import admin_accounts as api_admin_accounts
 from fedianon.api import admin_domains as api_admin_domains
 from fedianon.api import admin_reports as api_admin_reports
 from fedianon.api import admin_subscriptions as api_admin_subscriptions
+from fedianon.api import conversations as api_conversations
 from fedianon.api import empty as api_empty
+from fedianon.api import filters as api_filters
 from fedianon.api import instance as api_instance
+from fedianon.api import lists as api_lists
 from fedianon.api import media as api_media
 from fedianon.api import notifications as api_notifications
 from fedianon.api import oauth as api_oauth
@@ -40,7 +43,11 @@ from fedianon.db import close_db, init_db
 from fedianon.jobs.setup import register_all
 from fedianon.jobs.worker import Worker
 from fedianon.logs import AccessLogMiddleware
+from fedianon.services import events
 from fedianon.settings import Settings
+from fedianon.streaming import routes as streaming_routes
+from fedianon.streaming.hub import Hub
+from fedianon.streaming.postgres import Listener, Publisher
 from web import admin as web_admin
 from web import admin_reports as web_admin_reports
 from web import routes as web_routes
@@ -73,6 +80,9 @@ def all_routes() -> list[BaseRoute]:
         *api_timelines.routes,
         *api_notifications.routes,
         *api_search.routes,
+        *api_lists.routes,
+        *api_filters.routes,
+        *api_conversations.routes,
         *api_reports.routes,
         *api_admin_reports.routes,
         *api_admin_accounts.routes,
@@ -82,10 +92,39 @@ def all_routes() -> list[BaseRoute]:
         *ap_discovery.routes,
         *ap_objects.routes,
         *ap_inbox.routes,
+        *streaming_routes.routes,
         *web_admin.routes,
         *web_admin_reports.routes,
         *web_routes.routes,
     ]
+
+
+async def start_streaming(ctx: AppContext, settings: Settings) -> Callable[[], Awaitable[None]]:
+    """Subscribe the streaming hub to events: in-process on SQLite; on PostgreSQL through
+    NOTIFY/LISTEN only, so events from every process arrive, each exactly once."""
+    hub = Hub(ctx)
+    await hub.start()
+    ctx.extras["streaming_hub"] = hub
+    if settings.database.engine != "postgres":
+        unsubscribe = events.subscribe(hub.submit)
+
+        async def stop_local() -> None:
+            unsubscribe()
+            await hub.stop()
+
+        return stop_local
+    publisher, listener = Publisher(), Listener(settings.database.url, hub.submit)
+    await publisher.start()
+    unsubscribe = events.subscribe(publisher.publish)
+    await listener.start()
+
+    async def stop_postgres() -> None:
+        unsubscribe()
+        await publisher.stop()
+        await listener.stop()
+        await hub.stop()
+
+    return stop_postgres
 
 
 def create_app(settings: Settings, *, start_worker: bool | None = None) -> Starlette:
@@ -98,6 +137,7 @@ def create_app(settings: Settings, *, start_worker: bool | None = None) -> Starl
         await init_db(settings.database)
         register_all()
         await start_federation(ctx)
+        stop_streaming = await start_streaming(ctx, settings)
         worker = None
         task = None
         if run_worker:
@@ -111,6 +151,7 @@ def create_app(settings: Settings, *, start_worker: bool | None = None) -> Starl
                 worker.stop()
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(task, 10)
+            await stop_streaming()
             await stop_federation(ctx)
             await close_db()
 

@@ -111,6 +111,8 @@ def serve(host: str | None, port: int | None) -> None:
         proxy_headers=False,
         lifespan="on",
         ws="websockets-sansio",
+        # Streaming responses never end by themselves: give them a few seconds at shutdown.
+        timeout_graceful_shutdown=5,
     )
     uvicorn.Server(config).run()
 
@@ -128,6 +130,8 @@ def worker(concurrency: int) -> None:
         from fedianon.db import close_db, init_db
         from fedianon.jobs.setup import register_all
         from fedianon.jobs.worker import Worker
+        from fedianon.services import events
+        from fedianon.streaming.postgres import Publisher
 
         register_all()
         await init_db(settings.database)
@@ -138,9 +142,18 @@ def worker(concurrency: int) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, runner.stop)
+        # What jobs change (received statuses, notifications) reaches streaming clients of
+        # the web processes through NOTIFY; on SQLite there is no other process to tell.
+        publisher = Publisher() if settings.database.engine == "postgres" else None
+        unsubscribe = events.subscribe(publisher.publish) if publisher else None
+        if publisher is not None:
+            await publisher.start()
         try:
             await runner.run()
         finally:
+            if unsubscribe is not None and publisher is not None:
+                unsubscribe()
+                await publisher.stop()
             await stop_federation(ctx)
             await close_db()
 

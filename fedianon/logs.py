@@ -29,8 +29,23 @@ def configure_logging(level: str = "INFO") -> None:
         logger.handlers = []
         logger.propagate = True
     logging.getLogger("uvicorn.access").disabled = True
+    logging.getLogger("uvicorn.error").addFilter(WebSocketLogFilter())
     for noisy in ("tortoise", "aiosqlite", "asyncpg", "httpx", "httpcore", "mail.log", "multipart"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+class WebSocketLogFilter(logging.Filter):
+    """Drops uvicorn's WebSocket request lines: they carry the query string, and streaming
+    clients may put their access token there (`?access_token=`). Also drops the error
+    uvicorn's sans-I/O WebSocket protocol logs after a handshake refused with an HTTP
+    response (how a bad streaming token is answered): that refusal is deliberate."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = str(record.msg)
+        return not (
+            message.startswith('%s - "WebSocket %s"')
+            or message == "ASGI callable returned without completing handshake."
+        )
 
 
 class AccessLogMiddleware:

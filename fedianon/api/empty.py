@@ -1,5 +1,5 @@
 """Endpoints that clients call and that fedianon answers with valid, empty content: there
-are no announcements, trends, suggestions or v1 filters on a campus instance (yet)."""
+are no announcements, trends or suggestions on a campus instance (yet)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,6 @@ routes = [
     Route("/api/v1/trends/tags", _public_empty, methods=["GET"]),
     Route("/api/v1/trends/statuses", _public_empty, methods=["GET"]),
     Route("/api/v1/trends/links", _public_empty, methods=["GET"]),
-    Route("/api/v1/filters", _user_empty("read:filters"), methods=["GET"]),
     Route("/api/v1/suggestions", _user_empty("read"), methods=["GET"]),
     Route("/api/v2/suggestions", _user_empty("read"), methods=["GET"]),
     Route("/api/v1/featured_tags", _user_empty("read:accounts"), methods=["GET"]),

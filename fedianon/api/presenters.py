@@ -1,11 +1,16 @@
 """Batch rendering of Mastodon entities for one viewer: a page of statuses costs a fixed
 number of queries (accounts, mentions, tags, media, polls, the viewer's favourites, boosts,
-bookmarks and pins), whatever its size."""
+bookmarks, pins and filters), whatever its size.
+
+Filters are applied here because every timeline, thread, notification list and stream
+renders through `Presenter.statuses`: matching filters fill `filtered`, and a `hide` filter
+for the presenter's context drops the status from the page (see services/filters.py).
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from fedianon.api import entities
@@ -22,14 +27,11 @@ from fedianon.models.social import (
     Notification,
 )
 from fedianon.models.statuses import Mention, Status, StatusEdit, StatusTag, Tag
+from fedianon.models.timelines import AccountConversation, FilterKeyword, FilterStatus
+from fedianon.services import filters as filter_service
 from fedianon.services import polls as poll_service
 from fedianon.timeutil import iso
 from fedianon.urls import LocalUrls
-
-# (viewer, statuses, context) -> {status_id: [FilterResult]}; registered by the filters service.
-FilterLoader = Callable[
-    [Account | None, list[Status], str], Awaitable[dict[int, list[dict[str, Any]]]]
-]
 
 
 def media_entity(media: MediaAttachment, urls: LocalUrls) -> dict[str, Any]:
@@ -51,6 +53,35 @@ def media_entity(media: MediaAttachment, urls: LocalUrls) -> dict[str, Any]:
         "meta": meta or None,
         "description": media.description,
         "blurhash": media.blurhash,
+    }
+
+
+def filter_keyword_entity(keyword: FilterKeyword) -> dict[str, Any]:
+    return {"id": str(keyword.id), "keyword": keyword.keyword, "whole_word": keyword.whole_word}
+
+
+def filter_status_entity(row: FilterStatus) -> dict[str, Any]:
+    return {"id": str(row.id), "status_id": str(row.status_id)}  # type: ignore[attr-defined]
+
+
+def filter_entity(loaded: filter_service.LoadedFilter) -> dict[str, Any]:
+    found = loaded.filter
+    return {
+        "id": str(found.id),
+        "title": found.title,
+        "context": list(found.context or []),
+        "expires_at": iso(found.expires_at),
+        "filter_action": found.filter_action,
+        "keywords": [filter_keyword_entity(k) for k in loaded.keywords],
+        "statuses": [filter_status_entity(s) for s in loaded.statuses],
+    }
+
+
+def filter_result_entity(result: filter_service.FilterMatch) -> dict[str, Any]:
+    return {
+        "filter": filter_entity(result.loaded),
+        "keyword_matches": result.keyword_matches,
+        "status_matches": result.status_matches,
     }
 
 
@@ -223,7 +254,11 @@ class Presenter:
 
     # --- statuses ----------------------------------------------------------------------------
 
-    async def statuses(self, statuses: list[Status]) -> list[dict[str, Any]]:
+    async def statuses(
+        self, statuses: list[Status], *, drop_hidden: bool = True
+    ) -> list[dict[str, Any]]:
+        """Entities for a page of statuses; with `drop_hidden`, those a `hide` filter for the
+        presenter's context matches are left out (a single status asked for by id is not)."""
         if not statuses:
             return []
         missing = [
@@ -277,10 +312,11 @@ class Presenter:
                     await poll_service.for_statuses(sorted(flags["q"]), viewer)
                 ).items()
             }
-        filtered: dict[int, list[dict[str, Any]]] = {}
-        filter_loader: FilterLoader | None = self.ctx.extras.get("filter_loader")
-        if filter_loader is not None and viewer is not None:
-            filtered = await filter_loader(viewer, list(everything.values()), self.filter_context)
+        matches = await filter_service.match(viewer, list(everything.values()), self.filter_context)
+        filtered = {
+            sid: [filter_result_entity(m) for m in found]
+            for sid, found in matches.by_status.items()
+        }
 
         def render(status: Status) -> dict[str, Any]:
             sid = status.id
@@ -331,6 +367,10 @@ class Presenter:
 
         rendered = []
         for status in statuses:
+            if drop_hidden and (
+                status.id in matches.hidden or status.reblog_of_id in matches.hidden  # type: ignore[attr-defined]
+            ):
+                continue
             entity = render(status)
             if status.reblog_of_id is not None:  # type: ignore[attr-defined]
                 entity["reblog"] = render(status.reblog_of)
@@ -347,7 +387,7 @@ class Presenter:
         return rendered
 
     async def status(self, status: Status) -> dict[str, Any]:
-        return (await self.statuses([status]))[0]
+        return (await self.statuses([status], drop_hidden=False))[0]
 
     async def history(self, status: Status, edits: list[StatusEdit]) -> list[dict[str, Any]]:
         account = entities.account(status.account, self.urls)
@@ -425,6 +465,37 @@ class Presenter:
             out.append(entity)
         return out
 
+    # --- conversations -----------------------------------------------------------------------
+
+    async def conversations(self, rows: list[AccountConversation]) -> list[dict[str, Any]]:
+        """Conversation entities: the other participants (the viewer alone in a note to self)
+        and the last message, which is shown whatever the filters say."""
+        people = {
+            a.id: a
+            for a in await Account.filter(
+                id__in=sorted({pid for row in rows for pid in row.participant_ids or []})
+            )
+        }
+        last = [row.last_status for row in rows if row.last_status is not None]
+        rendered = {int(e["id"]): e for e in await self.statuses(last, drop_hidden=False)}
+        out = []
+        for row in rows:
+            status_entity = rendered.get(row.last_status_id)  # type: ignore[attr-defined]
+            if status_entity is None:
+                continue
+            accounts = [people[p] for p in row.participant_ids or [] if p in people]
+            if not accounts and self.viewer is not None:
+                accounts = [self.viewer]
+            out.append(
+                {
+                    "id": str(row.id),
+                    "unread": row.unread,
+                    "accounts": self.accounts(accounts),
+                    "last_status": status_entity,
+                }
+            )
+        return out
+
     # --- moderation ----------------------------------------------------------------------------
 
     async def admin_reports(self, rows: list[Report]) -> list[dict[str, Any]]:
@@ -455,7 +526,8 @@ class Presenter:
                     )
                 )
                 if status_ids
-                else []
+                else [],
+                drop_hidden=False,  # a moderator's own filters must not hide reported posts
             )
         }
         return [

@@ -54,7 +54,8 @@ async def search_v2(request: Request) -> JSONResponse:
     return JSONResponse(
         {
             "accounts": view.accounts(results.accounts),
-            "statuses": await view.statuses(results.statuses),
+            # What someone searched for is shown, filtered or not (`filtered` says so).
+            "statuses": await view.statuses(results.statuses, drop_hidden=False),
             "hashtags": [
                 tag_entity(t, ctx.urls, following=t.id in followed) for t in results.hashtags
             ],

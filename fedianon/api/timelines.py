@@ -13,10 +13,15 @@ from fedianon.services import timelines
 
 
 async def _respond(
-    request: Request, viewer, timeline: timelines.Timeline, filter_context: str
+    request: Request,
+    viewer,
+    timeline: timelines.Timeline,
+    filter_context: str,
+    *,
+    drop_hidden: bool = True,
 ) -> JSONResponse:  # type: ignore[no-untyped-def]
     body = await presenter(request, viewer, filter_context=filter_context).statuses(
-        timeline.statuses
+        timeline.statuses, drop_hidden=drop_hidden
     )
     return paged_response(request, body, timeline.newest_key, timeline.oldest_key)
 
@@ -58,15 +63,24 @@ async def tag(request: Request) -> JSONResponse:
 
 async def bookmarks(request: Request) -> JSONResponse:
     viewer = await require_user(request, "read:bookmarks")
+    # What the reader saved stays listed whatever the filters (`filtered` still says so).
     return await _respond(
-        request, viewer, await timelines.bookmarks(viewer, page_request(request)), "home"
+        request,
+        viewer,
+        await timelines.bookmarks(viewer, page_request(request)),
+        "home",
+        drop_hidden=False,
     )
 
 
 async def favourites(request: Request) -> JSONResponse:
     viewer = await require_user(request, "read:favourites")
     return await _respond(
-        request, viewer, await timelines.favourites(viewer, page_request(request)), "home"
+        request,
+        viewer,
+        await timelines.favourites(viewer, page_request(request)),
+        "home",
+        drop_hidden=False,
     )
 
 

@@ -24,6 +24,8 @@ class HomeFeedEntry(SnowflakeModel):
     class Meta:
         table = "home_feed_entries"
         unique_together = (("account_id", "status_id"),)
+        # Deleting a status (its cascade, and who to tell) finds entries by status.
+        indexes = (("status_id", "account_id"),)
 
 
 class List(SnowflakeModel):
@@ -37,6 +39,7 @@ class List(SnowflakeModel):
 
     class Meta:
         table = "lists"
+        indexes = (("account_id", "id"),)
 
 
 class ListAccount(SnowflakeModel):
@@ -50,6 +53,7 @@ class ListAccount(SnowflakeModel):
     class Meta:
         table = "list_accounts"
         unique_together = (("list_id", "account_id"),)
+        indexes = (("account_id", "list_id"),)  # fan-out: the lists an author is in
 
 
 class ListFeedEntry(SnowflakeModel):
@@ -63,6 +67,7 @@ class ListFeedEntry(SnowflakeModel):
     class Meta:
         table = "list_feed_entries"
         unique_together = (("list_id", "status_id"),)
+        indexes = (("status_id", "list_id"),)
 
 
 class Marker(SnowflakeModel):
@@ -91,6 +96,7 @@ class Filter(SnowflakeModel):
 
     class Meta:
         table = "filters"
+        indexes = (("account_id", "id"),)  # read on every page a user renders
 
 
 class FilterKeyword(SnowflakeModel):
@@ -102,6 +108,7 @@ class FilterKeyword(SnowflakeModel):
 
     class Meta:
         table = "filter_keywords"
+        indexes = (("user_filter_id", "id"),)
 
 
 class FilterStatus(SnowflakeModel):
@@ -136,3 +143,4 @@ class AccountConversation(SnowflakeModel):
     class Meta:
         table = "account_conversations"
         unique_together = (("account_id", "conversation_id"),)
+        indexes = (("account_id", "last_status_id"), ("last_status_id",))

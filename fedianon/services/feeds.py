@@ -9,9 +9,16 @@ Who gets a status in their home feed (Mastodon's rules):
 - a boost reaches the booster's followers who want boosts, unless they already have the
   original, and never those who block or mute the original's author;
 - public statuses with a hashtag reach local accounts that follow the hashtag.
+
+Lists are fed in the same pass: a status enters every list that contains its author, by
+the list's replies policy (`followed`, `list`, `none`; a reply to the list owner always
+counts), never when the owner blocks or mutes the author; and a member of an `exclusive`
+list reaches the owner only through that list, not the home feed.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from tortoise.expressions import Subquery
 
@@ -19,7 +26,8 @@ from fedianon.db import on_commit
 from fedianon.models.accounts import Account
 from fedianon.models.social import AccountDomainBlock, Block, Follow, Mute
 from fedianon.models.statuses import FollowedTag, Status
-from fedianon.models.timelines import HomeFeedEntry
+from fedianon.models.timelines import HomeFeedEntry, ListAccount, ListFeedEntry
+from fedianon.models.timelines import List as UserList
 from fedianon.services import events
 
 
@@ -59,6 +67,18 @@ async def _excluded(candidates: set[int], authors: list[Account]) -> set[int]:
             ).values_list("account_id", flat=True)
         )
     return excluded
+
+
+async def excluded_readers(candidates: set[int], authors: list[Account]) -> set[int]:
+    """Those of `candidates` who must not get the authors' statuses (blocks, mutes)."""
+    return await _excluded(candidates, authors)
+
+
+async def readers_of(status_id: int) -> tuple[list[int], list[int]]:
+    """(home feed owners, list ids) that hold a status: who hears of its deletion."""
+    homes = await HomeFeedEntry.filter(status_id=status_id).values_list("account_id", flat=True)
+    lists = await ListFeedEntry.filter(status_id=status_id).values_list("list_id", flat=True)
+    return sorted(homes), sorted(lists)
 
 
 async def home_recipients(
@@ -111,11 +131,64 @@ async def home_recipients(
     return recipients | (candidates - await _excluded(candidates, [author]))
 
 
+@dataclass(frozen=True)
+class ListTargets:
+    list_ids: list[int]  # lists the status enters
+    exclusive_owners: set[int]  # owners who read the author only through an exclusive list
+
+
+async def list_targets(status: Status, author: Account) -> ListTargets:
+    """Which lists a new status enters; boosts go to lists that contain the booster."""
+    if status.visibility == "direct":
+        return ListTargets([], set())
+    rows = await ListAccount.filter(
+        account_id=author.id, list__account__domain__isnull=True
+    ).values("list_id", "list__account_id", "list__replies_policy", "list__exclusive")
+    if not rows:
+        return ListTargets([], set())
+    authors = [author]
+    if status.reblog_of_id is not None:  # type: ignore[attr-defined]
+        original = await Status.get(id=status.reblog_of_id).select_related("account")  # type: ignore[attr-defined]
+        authors.append(original.account)
+    owners = {r["list__account_id"] for r in rows}
+    excluded = await _excluded(owners, authors)
+    exclusive_owners = {
+        r["list__account_id"]
+        for r in rows
+        if r["list__exclusive"] and r["list__account_id"] != author.id
+    }
+    candidates = [r for r in rows if r["list__account_id"] not in excluded]
+    reply_to = status.in_reply_to_account_id  # type: ignore[attr-defined]
+    if reply_to is None or reply_to == author.id:
+        return ListTargets([r["list_id"] for r in candidates], exclusive_owners)
+    owner_follows = set(
+        await Follow.filter(
+            account_id__in=[r["list__account_id"] for r in candidates], target_account_id=reply_to
+        ).values_list("account_id", flat=True)
+    )
+    lists_with_target = set(
+        await ListAccount.filter(
+            list_id__in=[r["list_id"] for r in candidates], account_id=reply_to
+        ).values_list("list_id", flat=True)
+    )
+    chosen = [
+        r["list_id"]
+        for r in candidates
+        if reply_to == r["list__account_id"]
+        or (r["list__replies_policy"] == "followed" and r["list__account_id"] in owner_follows)
+        or (r["list__replies_policy"] == "list" and r["list_id"] in lists_with_target)
+    ]
+    return ListTargets(chosen, exclusive_owners)
+
+
 async def fan_out(
     status: Status, author: Account, *, mentioned_ids: list[int], tag_ids: list[int]
 ) -> set[int]:
-    """Insert the status into every recipient's home feed (inside the caller's transaction)."""
+    """Insert the status into every recipient's home feed and into the lists that want it
+    (inside the caller's transaction); returns the home recipients."""
     recipients = await home_recipients(status, author, mentioned_ids=mentioned_ids, tag_ids=tag_ids)
+    lists = await list_targets(status, author)
+    recipients -= lists.exclusive_owners
     if recipients:
         await HomeFeedEntry.bulk_create(
             [
@@ -125,10 +198,18 @@ async def fan_out(
             batch_size=1000,
             ignore_conflicts=True,
         )
+    if lists.list_ids:
+        await ListFeedEntry.bulk_create(
+            [ListFeedEntry(list_id=list_id, status_id=status.id) for list_id in lists.list_ids],
+            batch_size=1000,
+            ignore_conflicts=True,
+        )
     status_id = status.id
+    home_ids = sorted(recipients)
+    list_ids = sorted(lists.list_ids)
     on_commit(
         lambda: events.emit(
-            "status.created", status_id=status_id, home_account_ids=sorted(recipients)
+            "status.created", status_id=status_id, home_account_ids=home_ids, list_ids=list_ids
         )
     )
     return recipients
@@ -155,9 +236,14 @@ async def add_author_history(follower: Account, target: Account, limit: int = 40
         )
 
 
-async def remove_author_from_home(owner: Account, target: Account) -> None:
-    """After an unfollow, block or mute: the target's statuses and boosts leave the home feed."""
+async def remove_author_from_home(owner: Account, target: Account, *, lists: bool = True) -> None:
+    """After an unfollow, block or mute: the target's statuses and boosts leave the home feed
+    (and the owner's list feeds, unless `lists` is False)."""
     own = Subquery(Status.filter(account_id=target.id).values("id"))
     await HomeFeedEntry.filter(account_id=owner.id, status_id__in=own).delete()
     boosted = Subquery(Status.filter(reblog_of__account_id=target.id).values("id"))
     await HomeFeedEntry.filter(account_id=owner.id, status_id__in=boosted).delete()
+    if lists:
+        owned = Subquery(UserList.filter(account_id=owner.id).values("id"))
+        await ListFeedEntry.filter(list_id__in=owned, status_id__in=own).delete()
+        await ListFeedEntry.filter(list_id__in=owned, status_id__in=boosted).delete()

@@ -23,7 +23,7 @@ from fedianon.models.social import (
     Mute,
     Notification,
 )
-from fedianon.services import feeds, notifications, outbox
+from fedianon.services import feeds, lists, notifications, outbox
 from fedianon.services.visibility import is_blocked_between
 from fedianon.timeutil import utcnow
 
@@ -180,6 +180,7 @@ async def unfollow(ctx: AppContext, viewer: Account, target_id: int) -> Account:
             await Follow.filter(id=found.id).delete()
             await _adjust_counts(viewer.id, target.id, -1)
             await feeds.remove_author_from_home(viewer, target)
+            await lists.forget_member(viewer.id, [target.id])
             if target.domain is not None:
                 await outbox.unfollowed(
                     ctx, viewer, target, found.uri or f"{ctx.urls.base}/follows/{found.id}"
@@ -208,6 +209,7 @@ async def remove_follower(
             await Follow.filter(id=found.id).delete()
             await _adjust_counts(follower.id, viewer.id, -1)
             await feeds.remove_author_from_home(follower, viewer)
+            await lists.forget_member(follower.id, [viewer.id])
             if federate and follower.domain is not None and viewer.domain is None:
                 await outbox.removed_follower(
                     ctx, viewer, follower, found.uri or f"{follower.uri}#follow"
@@ -249,6 +251,8 @@ async def block(
         await FollowRequest.filter(account_id=target.id, target_account_id=viewer.id).delete()
         await feeds.remove_author_from_home(viewer, target)
         await feeds.remove_author_from_home(target, viewer)
+        await lists.forget_member(viewer.id, [target.id])
+        await lists.forget_member(target.id, [viewer.id])
         await Notification.filter(account_id=viewer.id, from_account_id=target.id).delete()
         if federate and target.domain is not None and viewer.domain is None:
             await outbox.blocked(ctx, viewer, target, created.uri or "")

@@ -27,7 +27,7 @@ from fedianon.models.statuses import (
     StatusTag,
     Tag,
 )
-from fedianon.services import events, feeds, media, notifications, outbox, polls
+from fedianon.services import conversations, events, feeds, media, notifications, outbox, polls
 from fedianon.services.mentions import resolve_mentions
 from fedianon.services.text import count_characters, find_hashtags, plain_to_html
 from fedianon.services.visibility import can_view, visible_ids
@@ -180,6 +180,7 @@ async def post_status(
         await feeds.fan_out(
             status, author, mentioned_ids=[a.id for a in mentioned], tag_ids=[t.id for t in tags]
         )
+        await conversations.record_direct(status, author, [a.id for a in mentioned])
         for account in mentioned:
             await notifications.notify(account, author, "mention", status)
         await _notify_subscribers(author, status)
@@ -314,10 +315,12 @@ async def remove_status(ctx: AppContext, status: Status, *, federate: bool = Tru
     async with atomic():
         if federate and author.domain is None:
             await outbox.status_deleted(ctx, status)
-        boosts = await Status.filter(reblog_of_id=status.id).values_list("id", "account_id")
-        for boost_id, booster_id in boosts:
+        boosts = await Status.filter(reblog_of_id=status.id).values_list(
+            "id", "account_id", "visibility"
+        )
+        for boost_id, booster_id, boost_visibility in boosts:
             await Account.filter(id=booster_id).update(statuses_count=F("statuses_count") - 1)
-            _emit_delete(boost_id)
+            await _emit_delete(boost_id, booster_id, boost_visibility)
         await Status.filter(reblog_of_id=status.id).delete()
         if status.in_reply_to_id is not None:  # type: ignore[attr-defined]
             await Status.filter(id=status.in_reply_to_id, replies_count__gt=0).update(
@@ -330,14 +333,26 @@ async def remove_status(ctx: AppContext, status: Status, *, federate: bool = Tru
         await Account.filter(id=author.id, statuses_count__gt=0).update(
             statuses_count=F("statuses_count") - 1
         )
+        await conversations.status_removed(status)
+        await _emit_delete(status.id, author.id, status.visibility)
         if status.local:
             await media.detach_all(status.id)
         await Status.filter(id=status.id).delete()
-        _emit_delete(status.id)
 
 
-def _emit_delete(status_id: int) -> None:
-    on_commit(lambda: events.emit("status.deleted", status_id=status_id))
+async def _emit_delete(status_id: int, account_id: int, visibility: str) -> None:
+    """After commit, tell streams; who held it is read now, before the rows go."""
+    homes, lists = await feeds.readers_of(status_id)
+    on_commit(
+        lambda: events.emit(
+            "status.deleted",
+            status_id=status_id,
+            account_id=account_id,
+            visibility=visibility,
+            home_account_ids=homes,
+            list_ids=lists,
+        )
+    )
 
 
 @dataclass

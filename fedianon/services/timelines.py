@@ -1,5 +1,5 @@
-"""Reading timelines: home (from the fan-out table), public, hashtag, an account's statuses,
-bookmarks and favourites. Each returns rows newest first plus the paging keys."""
+"""Reading timelines: home and lists (from the fan-out tables), public, hashtag, an account's
+statuses, bookmarks and favourites. Each returns rows newest first plus the paging keys."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from fedianon.errors import NotFound
 from fedianon.models.accounts import Account
 from fedianon.models.social import Bookmark, Favourite, Follow, StatusPin
 from fedianon.models.statuses import Mention, Status, StatusTag, Tag
+from fedianon.models.timelines import List as UserList
+from fedianon.models.timelines import ListFeedEntry
 from fedianon.services.paging import PageRequest, fetch_page
 from fedianon.services.visibility import viewer_filter, visible_ids
 
@@ -106,6 +108,21 @@ async def home(viewer: Account, page: PageRequest) -> Timeline:
         statuses.append(status)
     keys = (int(rows[0]["feed_key"]), int(rows[-1]["feed_key"])) if rows else (None, None)  # type: ignore[arg-type]
     return _timeline(await _drop_hidden(statuses, viewer), keys)
+
+
+async def list_feed(viewer: Account, list_id: int, page: PageRequest) -> Timeline:
+    """A list's feed, paged like home; someone else's list does not exist for the viewer."""
+    if not await UserList.exists(id=list_id, account_id=viewer.id):
+        raise NotFound()
+    rows = await fetch_page(
+        ListFeedEntry.filter(list_id=list_id).only("id", "status_id"), page, "status_id"
+    )
+    ids = [row.status_id for row in rows]  # type: ignore[attr-defined]
+    keys = (ids[0], ids[-1]) if ids else (None, None)
+    statuses = await _load(ids)
+    allowed = await visible_ids(statuses, viewer)
+    kept = [s for s in statuses if s.id in allowed]
+    return _timeline(await _drop_hidden(kept, viewer), keys)
 
 
 def _public_query(*, local: bool, remote: bool, only_media: bool) -> Q:

@@ -1,5 +1,6 @@
 """Real fedianon instances for end-to-end tests: `fedianon migrate` then `fedianon serve`
-as subprocesses on 127.0.0.1 ports, each with its own database and data directory."""
+as subprocesses on 127.0.0.1 ports, each with its own database and data directory (or,
+with `Instance.sharing`, a second web process of the same instance on another port)."""
 
 from __future__ import annotations
 
@@ -34,8 +35,26 @@ class Instance:
         self.label = label
         self.extra_env = env or {}
         self.database_url = ""
+        self.owns_database = True
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = workdir / f"{label}-server.log"
+
+    @classmethod
+    def sharing(cls, first: Instance, *, label: str) -> Instance:
+        """Another `fedianon serve` process of `first`'s instance: same domain, database and
+        data directory (so the same secrets), its own port. It leaves the database alone."""
+        other = cls(
+            first.workdir,
+            label=label,
+            env={
+                **first.extra_env,
+                "FEDIANON_DOMAIN": first.domain,
+                "FEDIANON_DATA_DIR": str(first.workdir / f"{first.label}-data"),
+            },
+        )
+        other.database_url = first.database_url
+        other.owns_database = False
+        return other
 
     @property
     def domain(self) -> str:
@@ -139,5 +158,5 @@ class Instance:
 
     async def destroy(self) -> None:
         self.stop()
-        if self.database_url:
+        if self.database_url and self.owns_database:
             await drop_database(self.database_url)

@@ -27,7 +27,7 @@ from fedianon.ids import new_id
 from fedianon.models.accounts import Account
 from fedianon.models.media import MediaAttachment
 from fedianon.models.statuses import Conversation, Mention, Poll, Status, StatusEdit, StatusTag
-from fedianon.services import events, feeds, notifications, polls
+from fedianon.services import conversations, events, feeds, notifications, polls
 from fedianon.services.statuses import _tags_for, remove_status
 from fedianon.services.text import html_to_text, sanitize_html
 from fedianon.timeutil import utcnow
@@ -193,7 +193,7 @@ async def import_note(
         for account in mentioned:
             if account.domain is None:
                 await notifications.notify(account, author, "mention", status)
-        await _after_direct(ctx, status, author, mentioned)
+        await conversations.record_direct(status, author, [a.id for a in mentioned])
     status.account = author
     return status
 
@@ -316,14 +316,6 @@ async def remote_vote(note: as2.Note, voter: Account) -> bool:
     except ValidationFailed as exc:
         log.info("ignored a remote vote: %s", exc.message)
     return True
-
-
-async def _after_direct(
-    ctx: AppContext, status: Status, author: Account, mentioned: list[Account]
-) -> None:
-    hook = ctx.extras.get("conversation_hook")
-    if hook is not None and status.visibility == "direct":
-        await hook(status, author, mentioned)
 
 
 async def update_note(ctx: AppContext, note: as2.Note, author: Account) -> Status | None:
