@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PIP_FLAGS ?= --quiet --disable-pip-version-check
+MIGRATIONS_DB ?= /tmp/fedianon-makemigrations-$(shell id -u)-$(notdir $(CURDIR)).sqlite3
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: run test test-sqlite test-postgres lint format bench migrations install install-test browser clean
@@ -56,11 +57,11 @@ bench: install-test
 
 ## migrations: write a new migration after changing models (Tortoise's own autodetector)
 migrations: install-test
-	FEDIANON_DATABASE_URL=sqlite:///tmp/fedianon-makemigrations.sqlite3 $(BIN)/tortoise -c fedianon.tortoise_conf.TORTOISE_ORM migrate >/dev/null
-	FEDIANON_DATABASE_URL=sqlite:///tmp/fedianon-makemigrations.sqlite3 $(BIN)/tortoise -c fedianon.tortoise_conf.TORTOISE_ORM makemigrations $(if $(NAME),--name $(NAME),)
+	FEDIANON_DATABASE_URL=sqlite://$(MIGRATIONS_DB) $(BIN)/tortoise -c fedianon.tortoise_conf.TORTOISE_ORM migrate >/dev/null
+	FEDIANON_DATABASE_URL=sqlite://$(MIGRATIONS_DB) $(BIN)/tortoise -c fedianon.tortoise_conf.TORTOISE_ORM makemigrations $(if $(NAME),--name $(NAME),)
 	# Tortoise's writer drops generated=False on snowflake keys; put it back.
 	sed -i "s/fields.BigIntField(primary_key=True, default=new_id/fields.BigIntField(primary_key=True, generated=False, default=new_id/" migrations/0*.py
-	rm -f /tmp/fedianon-makemigrations.sqlite3
+	rm -f $(MIGRATIONS_DB)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

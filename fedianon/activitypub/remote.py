@@ -90,12 +90,16 @@ def _image_url(value: Any) -> str | None:
 
 async def upsert_actor(ctx: AppContext, actor: as2.Actor) -> Account:
     """Create or refresh the Account for a parsed remote actor."""
+    from fedianon.activitypub import policy
+    from fedianon.activitypub.inbound.statuses import emojis_of
+
     if is_local_url(ctx, actor.id):
         found = await Account.get_or_none(uri=actor.id)
         if found is None:
             raise RemoteError("a local actor cannot be imported")
         return found
     domain = host_of(actor.id)
+    media_rejected = await policy.rejects_media(domain)
     username = (
         (actor.preferred_username or "").strip()
         or urlsplit(actor.id).path.rstrip("/").rsplit("/", 1)[-1]
@@ -138,7 +142,10 @@ async def upsert_actor(ctx: AppContext, actor: as2.Actor) -> Account:
         "following_url": actor.following,
         "featured_url": actor.featured,
         "fetched_at": utcnow(),
+        "emojis": emojis_of(list(actor.tags or []), rejected=media_rejected),
     }
+    if media_rejected:
+        values["avatar_remote_url"] = values["header_remote_url"] = None
     if pem is not None:
         values["public_key_pem"], values["key_id"] = pem, key_id
     acct_key = f"{username}@{domain}".lower()[:512]

@@ -69,7 +69,7 @@ def account(acc: Account, urls: LocalUrls) -> dict[str, Any]:
         "last_status_at": date_only(acc.last_status_at),
         "hide_collections": acc.hide_collections,
         "noindex": not acc.indexable,
-        "emojis": [],
+        "emojis": acc.emojis or [],
         "roles": [],
         "fields": [
             {

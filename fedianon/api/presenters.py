@@ -344,7 +344,7 @@ class Presenter:
                 "media_attachments": [media_entity(m, self.urls) for m in media.get(sid, [])],
                 "mentions": [_mention(m) for m in mentions.get(sid, [])],
                 "tags": [{"name": name, "url": self.urls.tag(name)} for name in tags.get(sid, [])],
-                "emojis": [],
+                "emojis": status.emojis or [],
                 "card": None,
                 "poll": polls.get(sid),
                 "filtered": filtered.get(sid, []),
@@ -414,7 +414,7 @@ class Presenter:
                 "media_attachments": media
                 if index == len(versions) - 1
                 else (edit.media_json or []),
-                "emojis": [],
+                "emojis": status.emojis or [],
             }
             for index, edit in enumerate(versions)
         ]

@@ -28,6 +28,7 @@ class Account(SnowflakeModel):
     note = fields.TextField(default="")  # sanitized HTML
     note_source = fields.TextField(default="")  # plain text, local only
     fields_json = fields.JSONField(default=list)  # [{"name","value","verified_at"}]
+    emojis = fields.JSONField(null=True)  # remote custom emojis in the name, note and fields
     avatar_path = fields.CharField(max_length=255, null=True)
     header_path = fields.CharField(max_length=255, null=True)
     avatar_remote_url = fields.CharField(max_length=1024, null=True)

@@ -50,6 +50,8 @@ class Status(SnowflakeModel):
     application_name = fields.CharField(max_length=255, null=True)
     application_website = fields.CharField(max_length=1024, null=True)
     has_media = fields.BooleanField(default=False)
+    # Remote custom emojis: [{"shortcode", "url", "static_url", "visible_in_picker"}]
+    emojis = fields.JSONField(null=True)
     replies_count = fields.IntField(default=0)
     reblogs_count = fields.IntField(default=0)
     favourites_count = fields.IntField(default=0)

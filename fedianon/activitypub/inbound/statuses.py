@@ -161,6 +161,7 @@ async def import_note(
                     and (parent is None or parent.account_id != author.id),  # type: ignore[attr-defined]
                     conversation_id=conversation_id,
                     has_media=bool(note.attachments) and not media_rejected,
+                    emojis=emojis_of(list(note.tags), rejected=media_rejected),
                     created_at=published,
                     edited_at=note.updated if note.updated and note.updated > published else None,
                 )
@@ -196,6 +197,30 @@ async def import_note(
         await conversations.record_direct(status, author, [a.id for a in mentioned])
     status.account = author
     return status
+
+
+def emojis_of(tags: list[object], *, rejected: bool) -> list[dict[str, object]] | None:
+    """Remote custom emojis as Mastodon's CustomEmoji entities, linking the remote image."""
+    if rejected:
+        return None
+    found = []
+    for tag in tags[:50]:
+        if isinstance(tag, as2.Emoji) and tag.icon_url and as2.is_http_url(tag.icon_url):
+            shortcode = tag.name.strip(":")
+            if (
+                shortcode
+                and len(shortcode) <= 100
+                and shortcode.replace("_", "").replace("-", "").isalnum()
+            ):
+                found.append(
+                    {
+                        "shortcode": shortcode,
+                        "url": tag.icon_url,
+                        "static_url": tag.icon_url,
+                        "visible_in_picker": False,
+                    }
+                )
+    return found or None
 
 
 def _language(note: as2.Note) -> str | None:
@@ -335,6 +360,9 @@ async def update_note(ctx: AppContext, note: as2.Note, author: Account) -> Statu
                 created_at=status.created_at,
             )
         status.content = _content(note)
+        status.emojis = emojis_of(
+            list(note.tags), rejected=await policy.rejects_media(author.domain)
+        )
         status.spoiler_text = html_to_text(note.summary or "")[:1000]
         status.sensitive = bool(note.sensitive) or bool(note.summary)
         status.edited_at = note.updated or now

@@ -263,3 +263,51 @@ async def test_fetch_of_a_loopback_actor_is_refused_by_the_guard(
     headers.update(sign("cavage", "POST", INBOX, headers, body, f"{actor}#main-key", private_pem))
     response = await client.post("/inbox", content=body, headers=headers)
     assert response.status_code == 401
+
+
+async def test_remote_custom_emojis_and_media_are_shown_as_remote_links(
+    client: httpx.AsyncClient, app, settings: Settings
+) -> None:  # type: ignore[no-untyped-def]
+    alice = await make_user(settings, "alice")
+    peer = await make_remote("artist")
+    document = note_create(
+        peer, "https://peer.example/notes/emoji", content="<p>hello :blobcat:</p>"
+    )
+    document["object"]["tag"] = [
+        {
+            "type": "Emoji",
+            "name": ":blobcat:",
+            "icon": {
+                "type": "Image",
+                "mediaType": "image/png",
+                "url": "https://peer.example/emoji/blobcat.png",
+            },
+        }
+    ]
+    document["object"]["attachment"] = [
+        {
+            "type": "Document",
+            "mediaType": "image/jpeg",
+            "url": "https://peer.example/media/1.jpg",
+            "name": "a cat",
+            "blurhash": "LEHV6nWB2yk8pyo0adR*.7kCMdnj",
+            "width": 640,
+            "height": 480,
+        }
+    ]
+    assert (await post(client, peer, document)).status_code == 202
+    await drain(app)
+    status = await Status.get(uri="https://peer.example/notes/emoji")
+    entity = (await client.get(f"/api/v1/statuses/{status.id}", headers=alice.headers)).json()
+    assert entity["emojis"] == [
+        {
+            "shortcode": "blobcat",
+            "url": "https://peer.example/emoji/blobcat.png",
+            "static_url": "https://peer.example/emoji/blobcat.png",
+            "visible_in_picker": False,
+        }
+    ]
+    media = entity["media_attachments"][0]
+    assert media["remote_url"] == media["url"] == "https://peer.example/media/1.jpg"
+    assert media["description"] == "a cat" and media["meta"]["original"]["width"] == 640
+    assert entity["account"]["acct"] == "artist@peer.example"
