@@ -45,7 +45,9 @@ class InboxReceiver:
         try:
             request_line = (await reader.readline()).decode("latin-1")
             parts = request_line.split()
-            path = parts[1] if len(parts) > 1 else "/"
+            if len(parts) != 3 or parts[0] != "POST":
+                return  # a connection cut before its request (a killed sender): nothing received
+            path = parts[1]
             headers: dict[str, str] = {}
             while True:
                 line = (await reader.readline()).decode("latin-1")
