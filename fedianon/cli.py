@@ -8,6 +8,7 @@ fedianon accounts modify HANDLE [--role R] [--suspend|--unsuspend] [--disable|--
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import signal
@@ -403,6 +404,20 @@ def _ctx(settings: Settings):  # type: ignore[no-untyped-def]
     return AppContext.build(settings)
 
 
+@contextlib.asynccontextmanager
+async def _federated(settings: Settings):  # type: ignore[no-untyped-def]
+    """A context with outgoing federation (the instance actor, the HTTP client), for commands
+    whose changes are delivered to peers by the worker."""
+    from fedianon.activitypub.setup import start_federation, stop_federation
+
+    ctx = _ctx(settings)
+    await start_federation(ctx)
+    try:
+        yield ctx
+    finally:
+        await stop_federation(ctx)
+
+
 @main.group()
 def domains() -> None:
     """Block, unblock, import and export domains (Mastodon's CSV and other list formats)."""
@@ -435,12 +450,9 @@ def domains_block(
 
     @with_db
     async def run(settings: Settings) -> str:
-        from fedianon.activitypub.setup import start_federation, stop_federation
         from fedianon.services import domain_blocks
 
-        ctx = _ctx(settings)
-        await start_federation(ctx)
-        try:
+        async with _federated(settings) as ctx:
             block = await domain_blocks.create_block(
                 ctx,
                 domain_blocks.BlockSpec(
@@ -454,8 +466,6 @@ def domains_block(
                 ),
                 actor=None,
             )
-        finally:
-            await stop_federation(ctx)
         return (
             f"Blocked {block.domain} ({block.severity}); the worker applies it to known accounts."
         )
@@ -471,20 +481,15 @@ def domains_unblock(domain: str) -> None:
 
     @with_db
     async def run(settings: Settings) -> str:
-        from fedianon.activitypub.setup import start_federation, stop_federation
         from fedianon.errors import NotFound
         from fedianon.models.moderation import DomainBlock
         from fedianon.services import domain_blocks
 
-        ctx = _ctx(settings)
         block = await DomainBlock.get_or_none(domain=domain_blocks.clean_domain(domain))
         if block is None:
             raise NotFound(f"{domain} is not blocked")
-        await start_federation(ctx)
-        try:
+        async with _federated(settings) as ctx:
             await domain_blocks.delete_block(ctx, block, actor=None)
-        finally:
-            await stop_federation(ctx)
         return f"Unblocked {block.domain}."
 
     click.echo(_run(lambda: run(settings)))
@@ -503,7 +508,6 @@ def domains_import(file: str, yes: bool, dry_run: bool) -> None:
 
     @with_db
     async def run(settings: Settings) -> None:
-        from fedianon.activitypub.setup import start_federation, stop_federation
         from fedianon.blocklists import ListFormatError
         from fedianon.errors import ValidationFailed
         from fedianon.services import domain_import
@@ -526,13 +530,10 @@ def domains_import(file: str, yes: bool, dry_run: bool) -> None:
             return
         if not yes:
             click.confirm("Apply these changes?", abort=True)
-        await start_federation(ctx)
-        try:
+        async with _federated(settings) as ctx:
             added, changed, skipped = await domain_import.apply(
                 ctx, planned, actor=None, filename=Path(file).name
             )
-        finally:
-            await stop_federation(ctx)
         click.echo(
             f"Applied: {added} added, {changed} changed, {skipped} skipped (covered by a parent domain)."
         )
@@ -606,12 +607,9 @@ def blocklists_subscribe(
 
     @with_db
     async def run(settings: Settings) -> str:
-        from fedianon.activitypub.setup import start_federation, stop_federation
         from fedianon.services import subscriptions
 
-        ctx = _ctx(settings)
-        await start_federation(ctx)
-        try:
+        async with _federated(settings) as ctx:
             sub = await subscriptions.create_subscription(
                 ctx,
                 subscriptions.SubscriptionSpec(
@@ -625,8 +623,6 @@ def blocklists_subscribe(
                 ),
                 actor=None,
             )
-        finally:
-            await stop_federation(ctx)
         return f"Subscribed ({sub.id}) to {uri}; the worker fetches it."
 
     click.echo(_run(lambda: run(settings)))
@@ -665,22 +661,17 @@ def blocklists_refresh() -> None:
 
     @with_db
     async def run(settings: Settings) -> list[str]:
-        from fedianon.activitypub.setup import start_federation, stop_federation
         from fedianon.models.moderation import BlocklistSubscription
         from fedianon.services import subscriptions
 
-        ctx = _ctx(settings)
-        await start_federation(ctx)
-        lines = []
-        try:
+        async with _federated(settings) as ctx:
+            lines = []
             for sub in await BlocklistSubscription.all():
                 fresh = await subscriptions.refresh(ctx, sub)
                 lines.append(
                     f"{fresh.id} {fresh.uri}: "
                     + (f"error: {fresh.error}" if fresh.error else f"{fresh.count} entries")
                 )
-        finally:
-            await stop_federation(ctx)
         return lines
 
     for line in _run(lambda: run(settings)):

@@ -13,7 +13,7 @@ from starlette.routing import Route
 from fedianon.api import entities
 from fedianon.api.auth import require_staff
 from fedianon.api.common import flag, path_id, query_list
-from fedianon.api.pagination import page_request, paged_response
+from fedianon.api.pagination import page_request, paged_rows
 from fedianon.api.params import read_params
 from fedianon.context import app_context
 from fedianon.errors import ValidationFailed
@@ -76,12 +76,7 @@ def _v2_filter(request: Request) -> moderation.AccountFilter:
 async def _listing(request: Request, filters: moderation.AccountFilter) -> JSONResponse:
     rows = await moderation.list_accounts(filters, page_request(request, default=100, maximum=200))
     urls = app_context(request).urls
-    return paged_response(
-        request,
-        [entities.admin_account(a, urls) for a in rows],
-        rows[0].id if rows else None,
-        rows[-1].id if rows else None,
-    )
+    return paged_rows(request, [entities.admin_account(a, urls) for a in rows], rows)
 
 
 async def index_v1(request: Request) -> JSONResponse:

@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from fedianon.api.auth import optional_user, require_admin
 from fedianon.api.common import path_id
-from fedianon.api.pagination import page_request, paged_response
+from fedianon.api.pagination import page_request, paged_rows
 from fedianon.api.params import Params, read_params
 from fedianon.blocklists import ListFormatError
 from fedianon.context import app_context
@@ -36,12 +36,7 @@ def _spec(params: Params, domain: str) -> domain_blocks.BlockSpec:
 async def list_blocks(request: Request) -> JSONResponse:
     await require_admin(request, READ)
     rows = await fetch_page(DomainBlock.all(), page_request(request, default=100, maximum=200))
-    return paged_response(
-        request,
-        [domain_blocks.admin_entity(b) for b in rows],
-        rows[0].id if rows else None,
-        rows[-1].id if rows else None,
-    )
+    return paged_rows(request, [domain_blocks.admin_entity(b) for b in rows], rows)
 
 
 async def create_block(request: Request) -> JSONResponse:
@@ -125,12 +120,7 @@ def _allow_entity(allow: DomainAllow) -> dict[str, object]:
 async def list_allows(request: Request) -> JSONResponse:
     await require_admin(request, "admin:read:domain_allows")
     rows = await fetch_page(DomainAllow.all(), page_request(request, default=100, maximum=200))
-    return paged_response(
-        request,
-        [_allow_entity(a) for a in rows],
-        rows[0].id if rows else None,
-        rows[-1].id if rows else None,
-    )
+    return paged_rows(request, [_allow_entity(a) for a in rows], rows)
 
 
 async def create_allow(request: Request) -> JSONResponse:

@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from fedianon.api.auth import require_staff
 from fedianon.api.common import flag, path_id, presenter
-from fedianon.api.pagination import page_request, paged_response
+from fedianon.api.pagination import page_request, paged_rows
 from fedianon.api.params import read_params
 from fedianon.errors import BadRequest
 from fedianon.ids import parse_id
@@ -47,9 +47,7 @@ async def index(request: Request) -> JSONResponse:
         page_request(request, default=100, maximum=200),
     )
     body = await presenter(request, moderator).admin_reports(rows)
-    return paged_response(
-        request, list(body), rows[0].id if rows else None, rows[-1].id if rows else None
-    )
+    return paged_rows(request, list(body), rows)
 
 
 async def show(request: Request) -> JSONResponse:

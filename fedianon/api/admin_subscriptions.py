@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from fedianon.api.auth import require_admin
 from fedianon.api.common import path_id
-from fedianon.api.pagination import page_request, paged_response
+from fedianon.api.pagination import page_request, paged_rows
 from fedianon.api.params import Params, read_params
 from fedianon.context import app_context
 from fedianon.errors import BadRequest, NotFound
@@ -137,12 +137,7 @@ async def list_subscriptions(request: Request) -> JSONResponse:
     if request.query_params.get("permission_type"):
         query = query.filter(permission_type=request.query_params["permission_type"])
     rows = await fetch_page(query, page_request(request, default=20, maximum=100))
-    return paged_response(
-        request,
-        [subscription_entity(s) for s in rows],
-        rows[0].id if rows else None,
-        rows[-1].id if rows else None,
-    )
+    return paged_rows(request, [subscription_entity(s) for s in rows], rows)
 
 
 async def preview_subscriptions(request: Request) -> JSONResponse:
@@ -253,12 +248,7 @@ async def list_drafts(request: Request) -> JSONResponse:
         if value:
             query = query.filter(**{name: value})
     rows = await fetch_page(query, page_request(request, default=20, maximum=100))
-    return paged_response(
-        request,
-        [draft_entity(d) for d in rows],
-        rows[0].id if rows else None,
-        rows[-1].id if rows else None,
-    )
+    return paged_rows(request, [draft_entity(d) for d in rows], rows)
 
 
 async def show_draft(request: Request) -> JSONResponse:
@@ -310,12 +300,7 @@ async def create_exclude(request: Request) -> JSONResponse:
 async def list_excludes(request: Request) -> JSONResponse:
     await require_admin(request, READ)
     rows = await fetch_page(BlocklistExclude.all(), page_request(request, default=20, maximum=100))
-    return paged_response(
-        request,
-        [exclude_entity(e) for e in rows],
-        rows[0].id if rows else None,
-        rows[-1].id if rows else None,
-    )
+    return paged_rows(request, [exclude_entity(e) for e in rows], rows)
 
 
 async def show_exclude(request: Request) -> JSONResponse:

@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from fedianon.api.auth import require_user
 from fedianon.api.common import path_id, presenter
-from fedianon.api.pagination import page_request, paged_response
+from fedianon.api.pagination import page_request, paged_response, paged_rows
 from fedianon.api.params import Params, read_params
 from fedianon.errors import ValidationFailed
 from fedianon.ids import parse_id
@@ -87,7 +87,7 @@ async def members(request: Request) -> JSONResponse:
     body = presenter(request, owner).accounts(row.account for row in rows)
     if page is None:
         return JSONResponse(body)
-    return paged_response(request, body, *((rows[0].id, rows[-1].id) if rows else (None, None)))
+    return paged_rows(request, body, rows)
 
 
 async def add_members(request: Request) -> JSONResponse:

@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from fedianon.api.auth import require_user
 from fedianon.api.common import path_id, presenter, query_list
-from fedianon.api.pagination import page_request, paged_response
+from fedianon.api.pagination import page_request, paged_rows
 from fedianon.errors import BadRequest
 from fedianon.ids import parse_id
 from fedianon.services import notifications
@@ -29,9 +29,7 @@ async def index(request: Request) -> JSONResponse:
         account_id=account_id,
     )
     body = await presenter(request, viewer, filter_context="notifications").notifications(rows)
-    return paged_response(
-        request, body, rows[0].id if rows else None, rows[-1].id if rows else None
-    )
+    return paged_rows(request, body, rows)
 
 
 async def show(request: Request) -> JSONResponse:

@@ -3,6 +3,8 @@ timeline stays filtered on the next page)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -57,3 +59,10 @@ def paged_response(
     request: Request, body: list[object], newest: int | None, oldest: int | None
 ) -> JSONResponse:
     return JSONResponse(body, headers=link_header(request, newest, oldest))
+
+
+def paged_rows(request: Request, body: list[Any], rows: Sequence[Any]) -> JSONResponse:
+    """`paged_response` for a page of rows paged by their own id (the usual case)."""
+    return paged_response(
+        request, body, rows[0].id if rows else None, rows[-1].id if rows else None
+    )

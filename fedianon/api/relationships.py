@@ -9,7 +9,7 @@ from starlette.routing import Route
 
 from fedianon.api.auth import optional_user, require_user
 from fedianon.api.common import flag, int_param, path_id, presenter, query_list
-from fedianon.api.pagination import page_request, paged_response
+from fedianon.api.pagination import page_request, paged_response, paged_rows
 from fedianon.api.params import read_params
 from fedianon.context import app_context
 from fedianon.errors import NotFound, ValidationFailed
@@ -67,12 +67,7 @@ async def _follow_list(request: Request, *, followers: bool) -> JSONResponse:
         )
         people = [r.target_account for r in rows]
     people = [p for p in people if p.suspended_at is None]
-    return paged_response(
-        request,
-        presenter(request, viewer).accounts(people),
-        rows[0].id if rows else None,
-        rows[-1].id if rows else None,
-    )
+    return paged_rows(request, presenter(request, viewer).accounts(people), rows)
 
 
 async def followers(request: Request) -> JSONResponse:
@@ -196,12 +191,7 @@ async def follow_requests(request: Request) -> JSONResponse:
         FollowRequest.filter(target_account_id=viewer.id).select_related("account"),
         page_request(request, default=40, maximum=80),
     )
-    return paged_response(
-        request,
-        presenter(request, viewer).accounts(r.account for r in rows),
-        rows[0].id if rows else None,
-        rows[-1].id if rows else None,
-    )
+    return paged_rows(request, presenter(request, viewer).accounts(r.account for r in rows), rows)
 
 
 async def blocks(request: Request) -> JSONResponse:
@@ -210,11 +200,8 @@ async def blocks(request: Request) -> JSONResponse:
         Block.filter(account_id=viewer.id).select_related("target_account"),
         page_request(request, default=40, maximum=80),
     )
-    return paged_response(
-        request,
-        presenter(request, viewer).accounts(r.target_account for r in rows),
-        rows[0].id if rows else None,
-        rows[-1].id if rows else None,
+    return paged_rows(
+        request, presenter(request, viewer).accounts(r.target_account for r in rows), rows
     )
 
 
@@ -229,9 +216,7 @@ async def mutes(request: Request) -> JSONResponse:
         from fedianon.timeutil import iso
 
         entity["mute_expires_at"] = iso(row.expires_at)
-    return paged_response(
-        request, body, rows[0].id if rows else None, rows[-1].id if rows else None
-    )
+    return paged_rows(request, body, rows)
 
 
 async def domain_blocks(request: Request) -> JSONResponse:
@@ -241,12 +226,7 @@ async def domain_blocks(request: Request) -> JSONResponse:
             AccountDomainBlock.filter(account_id=viewer.id),
             page_request(request, default=100, maximum=200),
         )
-        return paged_response(
-            request,
-            [r.domain for r in rows],
-            rows[0].id if rows else None,
-            rows[-1].id if rows else None,
-        )
+        return paged_rows(request, [r.domain for r in rows], rows)
     await require_user(request, "write:blocks")
     params = await read_params(request)
     domain = params.str("domain") or ""

@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from fedianon.api.auth import caller, optional_user, require_user
 from fedianon.api.common import path_id, presenter
-from fedianon.api.pagination import page_request, paged_response
+from fedianon.api.pagination import page_request, paged_rows
 from fedianon.api.params import Params, read_params
 from fedianon.context import app_context
 from fedianon.errors import ValidationFailed
@@ -186,12 +186,7 @@ async def favourited_by(request: Request) -> JSONResponse:
     status = await statuses.get_visible(path_id(request), viewer)
     page = page_request(request, default=40, maximum=80)
     rows = await fetch_page(Favourite.filter(status_id=status.id).select_related("account"), page)
-    return paged_response(
-        request,
-        presenter(request, viewer).accounts(r.account for r in rows),
-        rows[0].id if rows else None,
-        rows[-1].id if rows else None,
-    )
+    return paged_rows(request, presenter(request, viewer).accounts(r.account for r in rows), rows)
 
 
 async def reblogged_by(request: Request) -> JSONResponse:
@@ -199,12 +194,7 @@ async def reblogged_by(request: Request) -> JSONResponse:
     status = await statuses.get_visible(path_id(request), viewer)
     page = page_request(request, default=40, maximum=80)
     rows = await fetch_page(Status.filter(reblog_of_id=status.id).select_related("account"), page)
-    return paged_response(
-        request,
-        presenter(request, viewer).accounts(r.account for r in rows),
-        rows[0].id if rows else None,
-        rows[-1].id if rows else None,
-    )
+    return paged_rows(request, presenter(request, viewer).accounts(r.account for r in rows), rows)
 
 
 routes = [

@@ -4,16 +4,15 @@ with nothing left that could identify the person: no digest, no password, no pro
 
 from __future__ import annotations
 
-from tortoise.expressions import F
-
 from fedianon.context import AppContext
 from fedianon.db import atomic
 from fedianon.errors import NotFound
 from fedianon.models.accounts import Account
-from fedianon.models.social import Block, Follow, FollowRequest, Mute
+from fedianon.models.social import Block, Follow, Mute
 from fedianon.models.statuses import Status
 from fedianon.services import outbox
 from fedianon.services.oauth import revoke_all_for_account
+from fedianon.services.relationships import drop_all_follows
 from fedianon.services.statuses import remove_status
 from fedianon.timeutil import utcnow
 
@@ -30,18 +29,7 @@ async def delete_local_account(ctx: AppContext, account: Account) -> None:
     contacts = await Account.filter(id__in=sorted(set(follower_ids) | set(followed_ids)))
     async with atomic():
         await outbox.account_deleted(ctx, account, list(contacts))
-        for row in await Follow.filter(account_id=account.id):
-            await Account.filter(id=row.target_account_id, followers_count__gt=0).update(
-                followers_count=F("followers_count") - 1
-            )  # type: ignore[attr-defined]
-        for row in await Follow.filter(target_account_id=account.id):
-            await Account.filter(id=row.account_id, following_count__gt=0).update(
-                following_count=F("following_count") - 1
-            )  # type: ignore[attr-defined]
-        await Follow.filter(account_id=account.id).delete()
-        await Follow.filter(target_account_id=account.id).delete()
-        await FollowRequest.filter(account_id=account.id).delete()
-        await FollowRequest.filter(target_account_id=account.id).delete()
+        await drop_all_follows([account.id])
         await Block.filter(account_id=account.id).delete()
         await Mute.filter(account_id=account.id).delete()
         now = utcnow()

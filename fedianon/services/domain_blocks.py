@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F, Q
+from tortoise.expressions import Q
 
 from fedianon.activitypub import policy
 from fedianon.blocklists import (
@@ -38,8 +38,8 @@ from fedianon.jobs import queue
 from fedianon.jobs.registry import handler
 from fedianon.models.accounts import Account
 from fedianon.models.moderation import AdminAction, BlocklistSubscription, DomainAllow, DomainBlock
-from fedianon.models.social import Follow, FollowRequest
 from fedianon.models.statuses import Status
+from fedianon.services.relationships import drop_all_follows
 from fedianon.timeutil import utcnow
 
 log = logging.getLogger("fedianon.domain_blocks")
@@ -277,16 +277,7 @@ async def _suspend_domain(ctx: AppContext, domain: str, marker: datetime) -> Non
     if not ids:
         return
     async with atomic():
-        for row in await Follow.filter(account_id__in=ids):
-            await Account.filter(id=row.target_account_id, followers_count__gt=0).update(
-                followers_count=F("followers_count") - 1
-            )  # type: ignore[attr-defined]
-        for row in await Follow.filter(target_account_id__in=ids):
-            await Account.filter(id=row.account_id, following_count__gt=0).update(
-                following_count=F("following_count") - 1
-            )  # type: ignore[attr-defined]
-        await Follow.filter(Q(account_id__in=ids) | Q(target_account_id__in=ids)).delete()
-        await FollowRequest.filter(Q(account_id__in=ids) | Q(target_account_id__in=ids)).delete()
+        await drop_all_follows(ids)
         await Account.filter(id__in=ids, suspended_at__isnull=True).update(suspended_at=marker)
     statuses = await Status.filter(account_id__in=ids).select_related("account").order_by("-id")
     for status in statuses:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
+from tortoise.expressions import F, Q
 
 from fedianon.blocklists import normalize_domain
 from fedianon.context import AppContext
@@ -336,3 +336,26 @@ async def unblock_domain(viewer: Account, domain: str) -> None:
     await AccountDomainBlock.filter(
         account_id=viewer.id, domain=normalize_domain(domain).domain
     ).delete()
+
+
+async def drop_all_follows(account_ids: list[int]) -> None:
+    """Every follow and follow request to or from these accounts ends, without federating;
+    the other sides' counters are fixed and these accounts' counters go to zero. Used when an
+    account is deleted or a whole domain is suspended."""
+    ids = set(account_ids)
+    if not ids:
+        return
+    touching = Q(account_id__in=sorted(ids)) | Q(target_account_id__in=sorted(ids))
+    async with atomic():
+        for row in await Follow.filter(touching):
+            if row.account_id not in ids:  # type: ignore[attr-defined]
+                await Account.filter(id=row.account_id, following_count__gt=0).update(
+                    following_count=F("following_count") - 1
+                )  # type: ignore[attr-defined]
+            if row.target_account_id not in ids:  # type: ignore[attr-defined]
+                await Account.filter(id=row.target_account_id, followers_count__gt=0).update(
+                    followers_count=F("followers_count") - 1
+                )  # type: ignore[attr-defined]
+        await Follow.filter(touching).delete()
+        await FollowRequest.filter(touching).delete()
+        await Account.filter(id__in=sorted(ids)).update(followers_count=0, following_count=0)

@@ -110,3 +110,56 @@ def test_unreachable_database_is_one_clear_line(workdir: Path) -> None:
     result = server.cli("migrate", check=False)
     assert result.returncode == 1
     assert "cannot reach the database" in result.stderr and "Traceback" not in result.stderr
+
+
+async def test_domains_blocklists_and_jobs_commands(workdir: Path) -> None:
+    server = Instance(workdir, label="cli-domains")
+    try:
+        await server.start()
+        blocked = server.cli(
+            "domains", "block", "Bad.Example", "--severity", "suspend", "--public-comment", "spam"
+        )
+        assert "Blocked bad.example (suspend)" in blocked.stdout
+        again = server.cli("domains", "block", "bad.example", check=False)
+        assert again.returncode == 1 and "already blocked" in again.stderr
+        listing = workdir / "list.csv"
+        listing.write_text(
+            "#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate\nnew.example,silence,false,false,,false\nbad.example,silence,false,false,,false\nnot a domain,suspend\n"
+        )
+        dry = server.cli("domains", "import", str(listing), "--dry-run")
+        assert (
+            "1 to add, 1 to change" in dry.stdout
+            and "+ new.example (silence)" in dry.stdout
+            and "line 4" in dry.stdout
+        )
+        assert "new.example" not in server.cli("domains", "export").stdout
+        applied = server.cli("domains", "import", str(listing), "--yes")
+        assert "Applied: 1 added, 1 changed" in applied.stdout
+        export = server.cli("domains", "export").stdout
+        assert (
+            export.startswith("#domain,#severity")
+            and "bad.example,silence" in export
+            and "new.example,silence" in export
+        )
+        html = workdir / "page.html"
+        html.write_text("<!doctype html><html><body>Sign in</body></html>")
+        refused = server.cli("domains", "import", str(html), "--yes", check=False)
+        assert refused.returncode == 1 and "HTML" in refused.stderr
+        assert "Unblocked bad.example" in server.cli("domains", "unblock", "bad.example").stdout
+        missing = server.cli("domains", "unblock", "bad.example", check=False)
+        assert missing.returncode == 1 and "not blocked" in missing.stderr
+        subscribed = server.cli(
+            "blocklists",
+            "subscribe",
+            "https://lists.example/list.csv",
+            "--auto-apply",
+            "--max-severity",
+            "silence",
+            "--title",
+            "shared",
+        )
+        assert "Subscribed" in subscribed.stdout
+        assert "auto-apply up to silence" in server.cli("blocklists", "list").stdout
+        assert "pending" in server.cli("jobs", "list").stdout
+    finally:
+        await server.destroy()

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from tortoise.expressions import F
-
 from federation import activitystreams as as2
 from fedianon.activitypub.remote import upsert_actor
 from fedianon.context import AppContext
 from fedianon.db import atomic
 from fedianon.models.accounts import Account
-from fedianon.models.social import Follow, FollowRequest
 from fedianon.models.statuses import Status
+from fedianon.services.relationships import drop_all_follows
 from fedianon.services.statuses import remove_status
 from fedianon.timeutil import utcnow
 
@@ -28,21 +26,8 @@ async def update_actor(ctx: AppContext, document: as2.Actor, actor: Account) -> 
 async def delete_actor(ctx: AppContext, actor: Account) -> None:
     """The remote account is gone: drop its follows and statuses, keep a suspended stub."""
     async with atomic():
-        for row in await Follow.filter(account_id=actor.id):
-            await Account.filter(id=row.target_account_id, followers_count__gt=0).update(
-                followers_count=F("followers_count") - 1
-            )  # type: ignore[attr-defined]
-        for row in await Follow.filter(target_account_id=actor.id):
-            await Account.filter(id=row.account_id, following_count__gt=0).update(
-                following_count=F("following_count") - 1
-            )  # type: ignore[attr-defined]
-        await Follow.filter(account_id=actor.id).delete()
-        await Follow.filter(target_account_id=actor.id).delete()
-        await FollowRequest.filter(account_id=actor.id).delete()
-        await FollowRequest.filter(target_account_id=actor.id).delete()
-        await Account.filter(id=actor.id).update(
-            deleted_at=utcnow(), suspended_at=utcnow(), followers_count=0, following_count=0
-        )
+        await drop_all_follows([actor.id])
+        await Account.filter(id=actor.id).update(deleted_at=utcnow(), suspended_at=utcnow())
     statuses = await Status.filter(account_id=actor.id).select_related("account").order_by("-id")
     for status in statuses:
         await remove_status(ctx, status, federate=False)
