@@ -15,6 +15,10 @@ from fedianon.models.accounts import Account
 from fedianon.models.federation import Instance
 from fedianon.services.accounts import ensure_instance_actor
 
+# Requests in flight to one host at a time: polite to a peer, and enough to keep a fan-out to
+# many inboxes of one big instance moving.
+PER_HOST_DELIVERIES = 16
+
 
 async def start_federation(ctx: AppContext) -> None:
     settings = ctx.settings
@@ -36,6 +40,7 @@ async def start_federation(ctx: AppContext) -> None:
         user_agent=user_agent(__version__, settings.domain, scheme=settings.scheme),
         allow_private=settings.allow_private_addresses,
         known_schemes=known,  # type: ignore[arg-type]
+        per_host_limit=PER_HOST_DELIVERIES,
     )
 
     async def resolve_account(username: str, host: str) -> Account | None:
