@@ -17,8 +17,10 @@ from mastodon import Mastodon
 from playwright.async_api import Browser, Page
 
 from tests.support.databases import dump_database
+from tests.support.oauth import obtain_token
 from tests.support.servers import Instance
 from tests.support.smtp import SmtpSink
+from tests.support.waiting import eventually
 
 LOCAL_PART = "privacy.probe.7731"
 ADDRESS = f"{LOCAL_PART}@campus.example"
@@ -165,15 +167,48 @@ async def test_signup_oauth_and_privacy(
     assert f"@{handle}" in await page.inner_text("header")
     await context.close()
 
-    # Privacy: nothing in the database or the logs has the address, its local part or a client IP.
-    instance.stop()
-    dump = await dump_database(instance.database_url)
-    logs = instance.logs()
+    # The student posts; a second instance (also served as localhost:PORT) follows and
+    # receives it, so the federation paths are part of what is checked below.
+    peer = Instance(instance.workdir, host="localhost", label="peer")
+    await peer.start()
+    try:
+        peer.cli("accounts", "create", "reader", "--password-stdin", stdin=PASSWORD + "\n")
+        reader = Mastodon(
+            access_token=(await obtain_token(peer.base_url, "reader", PASSWORD)).access_token,
+            api_base_url=peer.base_url,
+        )
+        remote = await asyncio.to_thread(
+            reader.search_v2, f"@{handle}@{instance.domain}", resolve=True, result_type="accounts"
+        )
+        assert [a["acct"] for a in remote["accounts"]] == [f"{handle}@{instance.domain}"]
+        await asyncio.to_thread(reader.account_follow, remote["accounts"][0]["id"])
+        requests = await eventually(
+            lambda: api.follow_requests(), what="the follow request (the account is locked)"
+        )
+        await asyncio.to_thread(api.follow_request_authorize, requests[0]["id"])
+        await eventually(
+            lambda: reader.account_relationships([remote["accounts"][0]["id"]])[0]["following"],
+            what="the follow to be accepted",
+        )
+        post = await asyncio.to_thread(api.status_post, "first post from campus")
+        await eventually(
+            lambda: post["uri"] in [s["uri"] for s in reader.timeline_home()],
+            what="the post to federate",
+        )
+
+        # Privacy: nothing in either database or log has the address, its local part or a client IP.
+        instance.stop()
+        peer.stop()
+        dumps = [await dump_database(instance.database_url), await dump_database(peer.database_url)]
+        logs = [instance.logs(), peer.logs()]
+    finally:
+        await peer.destroy()
     assert (
-        "GET /auth/sign_up" in logs and "POST /oauth/token" in logs
+        "GET /auth/sign_up" in logs[0] and "POST /oauth/token" in logs[0]
     )  # the access log was captured
-    assert handle in dump
-    for haystack in (dump, logs):
+    assert "POST /users/{handle}/inbox" in logs[0] + logs[1] or "POST /inbox" in logs[0] + logs[1]
+    assert handle in dumps[0] and handle in dumps[1]
+    for haystack in (*dumps, *logs):
         lowered = haystack.lower()
         assert ADDRESS not in lowered
         assert LOCAL_PART not in lowered
