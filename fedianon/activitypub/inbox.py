@@ -126,9 +126,9 @@ async def receive(request: Request) -> Response:
     if await ProcessedActivity.filter(digest=activity_digest(activity_id)).exists():
         return Response(status_code=202)
     await queue.enqueue(INBOX_JOB, {"activity": document, "actor": actor_uri, "id": activity_id})
-    await Instance.filter(domain=domain, unavailable_since__isnull=False).update(
-        unavailable_since=None, failure_count=0, first_failure_at=None
-    )
+    marked = Instance.filter(domain=domain, unavailable_since__isnull=False)
+    if await marked.exists():  # a read first: most requests come from reachable peers
+        await marked.update(unavailable_since=None, failure_count=0, first_failure_at=None)
     worker = ctx.extras.get("worker")
     if worker is not None:
         worker.wake()

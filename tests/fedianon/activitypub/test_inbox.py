@@ -213,6 +213,32 @@ async def test_suspended_domain_gets_202_and_is_dropped(client: httpx.AsyncClien
     policy.forget()
 
 
+async def test_an_activity_from_an_unavailable_instance_marks_it_reachable(
+    client: httpx.AsyncClient,
+) -> None:
+    from fedianon.models.federation import Instance
+
+    peer = await make_remote("returning", domain="back.example")
+    await Instance.update_or_create(
+        domain="back.example",
+        defaults={
+            "unavailable_since": datetime.now(UTC) - timedelta(days=8),
+            "failure_count": 40,
+            "first_failure_at": datetime.now(UTC) - timedelta(days=9),
+        },
+    )
+    await Instance.update_or_create(domain="other.example", defaults={"failure_count": 3})
+    response = await post(client, peer, note_create(peer, "https://back.example/notes/1"))
+    assert response.status_code == 202
+    instance = await Instance.get(domain="back.example")
+    assert (instance.unavailable_since, instance.failure_count, instance.first_failure_at) == (
+        None,
+        0,
+        None,
+    )
+    assert (await Instance.get(domain="other.example")).failure_count == 3
+
+
 async def test_like_of_a_local_status_counts_once(
     client: httpx.AsyncClient, app, settings: Settings
 ) -> None:  # type: ignore[no-untyped-def]
