@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import logging
 from datetime import datetime
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
@@ -73,8 +74,22 @@ def _published(note: as2.Note) -> datetime:
     return min(published, now)
 
 
-async def _new_status_id(at: datetime) -> int:
-    return new_id(at)
+ID_DRAWS = 8
+
+
+async def _create_backdated(uri: str, at: datetime, **fields: Any) -> Status | None:
+    """Insert a remote status whose id is backdated to `at`, its published time; None when a
+    status with `uri` is already stored (a concurrent import won). A backdated id's low 16 bits
+    are random, and many servers publish with one-second precision, so two statuses can draw
+    the same id: the insert is then retried with a fresh draw."""
+    for _ in range(ID_DRAWS):
+        try:
+            async with atomic():
+                return await Status.create(id=new_id(at), uri=uri, created_at=at, **fields)
+        except IntegrityError:
+            if await Status.filter(uri=uri).exists():
+                return None
+    raise IntegrityError(f"no free status id at {at.isoformat()} after {ID_DRAWS} draws")
 
 
 async def find_status(uri: str) -> Status | None:
@@ -140,36 +155,34 @@ async def import_note(
     media_rejected = await policy.rejects_media(author.domain)
     async with atomic():
         conversation_id = await _conversation_for(note, parent)
-        try:
-            async with atomic():
-                status = await Status.create(
-                    id=await _new_status_id(published),
-                    account=author,
-                    uri=note.id,
-                    url=note.url if isinstance(note.url, str) else note.id,
-                    local=False,
-                    content=_content(note),
-                    text="",
-                    spoiler_text=html_to_text(note.summary or "")[:1000],
-                    visibility=visibility,
-                    sensitive=bool(note.sensitive) or bool(note.summary),
-                    language=_language(note),
-                    in_reply_to_id=parent.id if parent else None,
-                    in_reply_to_account_id=parent.account_id if parent else None,  # type: ignore[attr-defined]
-                    in_reply_to_uri=note.in_reply_to,
-                    reply_to_other=bool(note.in_reply_to)
-                    and (parent is None or parent.account_id != author.id),  # type: ignore[attr-defined]
-                    conversation_id=conversation_id,
-                    has_media=bool(note.attachments) and not media_rejected,
-                    emojis=emojis_of(list(note.tags), rejected=media_rejected),
-                    created_at=published,
-                    edited_at=note.updated if note.updated and note.updated > published else None,
-                )
-        except IntegrityError:
+        created = await _create_backdated(
+            note.id,
+            published,
+            account=author,
+            url=note.url if isinstance(note.url, str) else note.id,
+            local=False,
+            content=_content(note),
+            text="",
+            spoiler_text=html_to_text(note.summary or "")[:1000],
+            visibility=visibility,
+            sensitive=bool(note.sensitive) or bool(note.summary),
+            language=_language(note),
+            in_reply_to_id=parent.id if parent else None,
+            in_reply_to_account_id=parent.account_id if parent else None,  # type: ignore[attr-defined]
+            in_reply_to_uri=note.in_reply_to,
+            reply_to_other=bool(note.in_reply_to)
+            and (parent is None or parent.account_id != author.id),  # type: ignore[attr-defined]
+            conversation_id=conversation_id,
+            has_media=bool(note.attachments) and not media_rejected,
+            emojis=emojis_of(list(note.tags), rejected=media_rejected),
+            edited_at=note.updated if note.updated and note.updated > published else None,
+        )
+        if created is None:
             found = await find_status(note.id)
             if found is None:
-                raise
+                raise IntegrityError(f"{note.id} vanished while it was being imported")
             return found
+        status = created
         if mentioned:
             await Mention.bulk_create(
                 [Mention(status_id=status.id, account_id=a.id) for a in mentioned],
@@ -432,21 +445,18 @@ async def announce(ctx: AppContext, activity: as2.Activity, actor: Account) -> S
         raise Rejected("only public or unlisted statuses can be boosted")
     published = min(activity.published or utcnow(), utcnow())
     async with atomic():
-        try:
-            async with atomic():
-                boost = await Status.create(
-                    id=new_id(published),
-                    account=actor,
-                    uri=activity.id,
-                    url=activity.id,
-                    local=False,
-                    visibility=visibility_of(activity, actor)
-                    if visibility_of(activity, actor) != "direct"
-                    else "public",
-                    reblog_of=original,
-                    created_at=published,
-                )
-        except IntegrityError:
+        boost = await _create_backdated(
+            activity.id,
+            published,
+            account=actor,
+            url=activity.id,
+            local=False,
+            visibility=visibility_of(activity, actor)
+            if visibility_of(activity, actor) != "direct"
+            else "public",
+            reblog_of=original,
+        )
+        if boost is None:
             return await Status.get_or_none(uri=activity.id)
         await Status.filter(id=original.id).update(reblogs_count=F("reblogs_count") + 1)
         await Account.filter(id=actor.id).update(

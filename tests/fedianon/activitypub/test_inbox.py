@@ -337,3 +337,44 @@ async def test_remote_custom_emojis_and_media_are_shown_as_remote_links(
     assert media["remote_url"] == media["url"] == "https://peer.example/media/1.jpg"
     assert media["description"] == "a cat" and media["meta"]["original"]["width"] == 640
     assert entity["account"]["acct"] == "artist@peer.example"
+
+
+async def test_statuses_that_draw_the_same_backdated_id_are_all_stored(
+    client: httpx.AsyncClient, app, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Ids of remote statuses are backdated to their published time with 16 random bits; posts
+    published in the same second can draw the same id, and none may be lost for it."""
+    from fedianon.activitypub.inbound import statuses as inbound_statuses
+    from fedianon.ids import new_id
+    from fedianon.models.federation import Job
+
+    draws: list[int] = []
+
+    def colliding(at: datetime | None = None) -> int:
+        fresh = new_id(at)
+        drawn = draws[0] if len(draws) % 2 else fresh  # every second draw collides
+        draws.append(drawn)
+        return drawn
+
+    monkeypatch.setattr(inbound_statuses, "new_id", colliding)
+    peer = await make_remote("same-second")
+    first, second = "https://peer.example/notes/s1", "https://peer.example/notes/s2"
+    assert (await post(client, peer, note_create(peer, first))).status_code == 202
+    assert (await post(client, peer, note_create(peer, second))).status_code == 202
+    await drain(app)  # the boosted note must be stored before the Announce arrives
+    announce = {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": "https://peer.example/boosts/1",
+        "type": "Announce",
+        "actor": peer.uri,
+        "object": first,
+        "to": [PUBLIC],
+        "published": "2026-11-27T10:00:00Z",
+    }
+    assert (await post(client, peer, announce)).status_code == 202
+    await drain(app)
+    assert len(set(draws)) < len(draws)  # the collisions did happen
+    stored = {s.uri: s.id for s in await Status.filter(account_id=peer.account.id)}
+    assert set(stored) == {first, second, "https://peer.example/boosts/1"}
+    assert len(set(stored.values())) == 3
+    assert not await Job.exists()
