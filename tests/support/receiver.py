@@ -10,7 +10,7 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
-from tests.support.smtp import free_port
+from tests.support.loopback_server import LoopbackServer
 
 
 @dataclass
@@ -21,19 +21,15 @@ class Received:
 
 
 @dataclass
-class InboxReceiver:
+class InboxReceiver(LoopbackServer):
     """Behaviour by path prefix: {"/ok": "ok", "/fail": 500, "/slow": "slow", "/hang": "hang"}."""
 
     behaviours: dict[str, object] = field(default_factory=dict)
     delay: float = 0.0
-    port: int = field(default_factory=free_port)
     received: list[Received] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _loop: asyncio.AbstractEventLoop | None = None
-    _thread: threading.Thread | None = None
 
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+    backlog = 1024
 
     def _behaviour(self, path: str) -> object:
         for prefix, behaviour in self.behaviours.items():
@@ -99,43 +95,6 @@ class InboxReceiver:
         writer.write(f"HTTP/1.1 {status} {reason}\r\nContent-Length: 0\r\n\r\n".encode())
         await writer.drain()
         return headers.get("connection", "").lower() != "close"
-
-    def start(self) -> InboxReceiver:
-        ready = threading.Event()
-
-        def run() -> None:
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-            server = loop.run_until_complete(
-                asyncio.start_server(self._handle, "127.0.0.1", self.port, backlog=1024)
-            )
-            ready.set()
-            try:
-                loop.run_forever()
-            finally:
-                server.close()
-
-        self._thread = threading.Thread(target=run, daemon=True)
-        self._thread.start()
-        ready.wait(5)
-        return self
-
-    def stop(self) -> None:
-        loop = self._loop
-        if loop is None:
-            return
-
-        async def cancel_handlers() -> None:
-            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-
-        asyncio.run_coroutine_threadsafe(cancel_handlers(), loop).result(5)
-        loop.call_soon_threadsafe(loop.stop)
-        if self._thread is not None:
-            self._thread.join(5)
-        self._loop = None
 
     def unique_deliveries(self) -> Counter[tuple[str, str | None]]:
         with self._lock:
