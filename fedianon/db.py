@@ -43,11 +43,30 @@ def tortoise_config(database: DatabaseConfig) -> dict[str, Any]:
     }
 
 
+async def _keep_session(connection: object) -> None:
+    """Pool reset that skips asyncpg's default `RESET ALL; UNLISTEN *; CLOSE ALL; ...`, a
+    round trip after every query (Tortoise takes a pool connection per query). asyncpg still
+    rolls back an open transaction first. Safe because nothing here changes session state on a
+    pooled connection: no SET, no LISTEN (streaming has its own connection), no cursors, no
+    advisory locks."""
+
+
+def _runtime_config(database: DatabaseConfig) -> dict[str, Any]:
+    config = tortoise_config(database)
+    if database.engine == "postgres":
+        from tortoise.backends.base.config_generator import expand_db_url
+
+        expanded = expand_db_url(config["connections"]["default"])
+        expanded["credentials"]["reset"] = _keep_session
+        config["connections"]["default"] = expanded
+    return config
+
+
 async def init_db(database: DatabaseConfig) -> None:
     """Open connections. `_enable_global_fallback` makes them visible to every request task."""
     if database.sqlite_path is not None:
         database.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-    await Tortoise.init(config=tortoise_config(database), _enable_global_fallback=True)
+    await Tortoise.init(config=_runtime_config(database), _enable_global_fallback=True)
     if database.engine == "sqlite":
         conn = connections.get("default")
         await conn.execute_script(
