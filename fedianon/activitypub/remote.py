@@ -73,19 +73,8 @@ async def fetch_document(ctx: AppContext, url: str) -> dict[str, Any]:
     return data
 
 
-def _image_url(value: Any) -> str | None:
-    for candidate in value if isinstance(value, list) else [value]:
-        if isinstance(candidate, str) and as2.is_http_url(candidate):
-            return candidate
-        if isinstance(candidate, dict):
-            url = candidate.get("url")
-            if isinstance(url, list):
-                url = next((u for u in url if isinstance(u, str)), None)
-            if isinstance(url, dict):
-                url = url.get("href")
-            if isinstance(url, str) and as2.is_http_url(url):
-                return url
-    return None
+def _image_url(image: as2.Attachment | None) -> str | None:
+    return image.url if image is not None and as2.is_http_url(image.url) else None
 
 
 async def upsert_actor(ctx: AppContext, actor: as2.Actor) -> Account:
