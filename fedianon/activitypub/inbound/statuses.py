@@ -155,7 +155,7 @@ async def import_note(
     media_rejected = await policy.rejects_media(author.domain)
     async with atomic():
         conversation_id = await _conversation_for(note, parent)
-        created = await _create_backdated(
+        status = await _create_backdated(
             note.id,
             published,
             account=author,
@@ -177,12 +177,11 @@ async def import_note(
             emojis=emojis_of(list(note.tags), rejected=media_rejected),
             edited_at=note.updated if note.updated and note.updated > published else None,
         )
-        if created is None:
+        if status is None:
             found = await find_status(note.id)
             if found is None:
                 raise IntegrityError(f"{note.id} vanished while it was being imported")
             return found
-        status = created
         if mentioned:
             await Mention.bulk_create(
                 [Mention(status_id=status.id, account_id=a.id) for a in mentioned],
@@ -425,25 +424,15 @@ async def announce(ctx: AppContext, activity: as2.Activity, actor: Account) -> S
     existing = await Status.get_or_none(uri=activity.id)
     if existing is not None:
         return existing
+    # An embedded object is never trusted: the original is fetched from its own host (its id is
+    # the embedded object's id, so there is nothing else to try).
     original = await resolve_status(ctx, object_uri)
     if original is None:
-        embedded = (
-            activity.object.value
-            if activity.object is not None and activity.object.embedded
-            else None
-        )
-        if (
-            isinstance(embedded, as2.Note)
-            and embedded.attributed_to
-            and host_of(embedded.id) == host_of(embedded.attributed_to)
-        ):
-            # Only trust an embedded object when we can fetch it from its own host.
-            original = await resolve_status(ctx, embedded.id)
-        if original is None:
-            return None
+        return None
     if original.reblog_of_id is not None or original.visibility not in ("public", "unlisted"):  # type: ignore[attr-defined]
         raise Rejected("only public or unlisted statuses can be boosted")
     published = min(activity.published or utcnow(), utcnow())
+    visibility = visibility_of(activity, actor)
     async with atomic():
         boost = await _create_backdated(
             activity.id,
@@ -451,9 +440,7 @@ async def announce(ctx: AppContext, activity: as2.Activity, actor: Account) -> S
             account=actor,
             url=activity.id,
             local=False,
-            visibility=visibility_of(activity, actor)
-            if visibility_of(activity, actor) != "direct"
-            else "public",
+            visibility=visibility if visibility != "direct" else "public",
             reblog_of=original,
         )
         if boost is None:
