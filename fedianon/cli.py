@@ -354,13 +354,9 @@ def jobs_retry(job_ids: tuple[str, ...], all_dead: bool) -> None:
     @with_db
     async def run(settings: Settings) -> int:
         from fedianon.jobs import queue
-        from fedianon.models.federation import Job
 
-        ids = [int(i) for i in job_ids if i.isdigit()]
-        if all_dead:
-            ids += list(await Job.filter(state="dead").values_list("id", flat=True))
-        count = 0
-        for job_id in ids:
+        count = await queue.retry_dead() if all_dead else 0
+        for job_id in (int(i) for i in job_ids if i.isdigit()):
             count += int(await queue.retry(job_id))
         return count
 

@@ -6,6 +6,7 @@ the CSRF token; every page calls services, never models."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,8 +56,16 @@ def _back(path: str, notice: str | None = None) -> RedirectResponse:
     return RedirectResponse(path + (f"?notice={quote(notice)}" if notice else ""), status_code=303)
 
 
-def _page(name: str):  # type: ignore[no-untyped-def]
-    """Decorator: admin-only page; FedianonError becomes the same page with the error shown."""
+PageContext = Callable[[Request], Awaitable[dict[str, Any]]]
+
+
+async def _no_context(request: Request) -> dict[str, Any]:
+    return {}
+
+
+def _page(name: str, context: PageContext = _no_context):  # type: ignore[no-untyped-def]
+    """Decorator: admin-only page; FedianonError becomes the same page, built by `context`
+    (the one its GET uses), with the error shown."""
 
     def wrap(handler):  # type: ignore[no-untyped-def]
         async def endpoint(request: Request) -> Response:
@@ -69,7 +78,7 @@ def _page(name: str):  # type: ignore[no-untyped-def]
                 return await render(
                     request,
                     name,
-                    {**await _context_for(name, request), "error": exc.message},
+                    {**await context(request), "error": exc.message},
                     exc.status_code,
                 )
 
@@ -78,18 +87,42 @@ def _page(name: str):  # type: ignore[no-untyped-def]
     return wrap
 
 
-async def _context_for(name: str, request: Request) -> dict[str, Any]:
-    if name == "admin/domain_blocks.html":
-        return {
-            "blocks": await admin_views.blocks(query=request.query_params.get("q", "")),
-            "allows": await admin_views.allows(),
-        }
-    if name == "admin/subscriptions.html":
-        return {"subscriptions": await admin_views.subscriptions()}
-    if name == "admin/drafts.html":
-        rows, total = await admin_views.drafts()
-        return {"drafts": rows, "total": total, "excludes": await admin_views.excludes()}
-    return {}
+async def _blocks_context(request: Request) -> dict[str, Any]:
+    return {
+        "blocks": await admin_views.blocks(query=request.query_params.get("q", "")),
+        "allows": await admin_views.allows(),
+    }
+
+
+def _block_id(request: Request) -> int:
+    return int(request.path_params["id"]) if request.path_params["id"].isdigit() else 0
+
+
+async def _block_context(request: Request) -> dict[str, Any]:
+    found = await admin_views.block_with_provenance(_block_id(request))
+    return {"block": found[0], "listed": found[1]} if found is not None else {}
+
+
+async def _subscriptions_context(request: Request) -> dict[str, Any]:
+    return {"subscriptions": await admin_views.subscriptions()}
+
+
+async def _drafts_context(request: Request) -> dict[str, Any]:
+    rows, total = await admin_views.drafts()
+    return {"drafts": rows, "total": total, "excludes": await admin_views.excludes()}
+
+
+async def _federation_context(request: Request) -> dict[str, Any]:
+    from fedianon.activitypub import blocklist_federation
+
+    ctx = app_context(request)
+    return {
+        "dead": await admin_views.dead_jobs(),
+        "instances": await admin_views.instances_in_trouble(),
+        "target": admin_views.job_target,
+        "pending_peers": await blocklist_federation.pending_peers(ctx),
+        "peers": await blocklist_federation.peers(ctx),
+    }
 
 
 async def index(request: Request) -> Response:
@@ -105,7 +138,7 @@ async def index(request: Request) -> Response:
     return await render(request, "admin/index.html", {"stats": stats})
 
 
-@_page("admin/domain_blocks.html")
+@_page("admin/domain_blocks.html", _blocks_context)
 async def blocks_page(request: Request, admin: Account) -> Response:
     ctx = app_context(request)
     if request.method == "POST":
@@ -135,20 +168,19 @@ async def blocks_page(request: Request, admin: Account) -> Response:
         request,
         "admin/domain_blocks.html",
         {
-            **await _context_for("admin/domain_blocks.html", request),
+            **await _blocks_context(request),
             "notice": request.query_params.get("notice"),
         },
     )
 
 
-@_page("admin/domain_block.html")
+@_page("admin/domain_block.html", _block_context)
 async def block_page(request: Request, admin: Account) -> Response:
     ctx = app_context(request)
-    block_id = int(request.path_params["id"]) if request.path_params["id"].isdigit() else 0
-    found = await admin_views.block_with_provenance(block_id)
-    if found is None:
+    page = await _block_context(request)
+    if not page:
         return render_error_page(request, "No such domain block.", 404, None)
-    block, listed = found
+    block = page["block"]
     if request.method == "POST":
         form, _ = await _form(request)
         action = form.get("action")
@@ -175,7 +207,7 @@ async def block_page(request: Request, admin: Account) -> Response:
     return await render(
         request,
         "admin/domain_block.html",
-        {"block": block, "listed": listed, "notice": request.query_params.get("notice")},
+        {**page, "notice": request.query_params.get("notice")},
     )
 
 
@@ -258,7 +290,7 @@ async def export_csv(request: Request) -> Response:
     )
 
 
-@_page("admin/subscriptions.html")
+@_page("admin/subscriptions.html", _subscriptions_context)
 async def subscriptions_page(request: Request, admin: Account) -> Response:
     ctx = app_context(request)
     if request.method == "POST":
@@ -299,13 +331,13 @@ async def subscriptions_page(request: Request, admin: Account) -> Response:
         request,
         "admin/subscriptions.html",
         {
-            **await _context_for("admin/subscriptions.html", request),
+            **await _subscriptions_context(request),
             "notice": request.query_params.get("notice"),
         },
     )
 
 
-@_page("admin/drafts.html")
+@_page("admin/drafts.html", _drafts_context)
 async def drafts_page(request: Request, admin: Account) -> Response:
     ctx = app_context(request)
     if request.method == "POST":
@@ -327,7 +359,7 @@ async def drafts_page(request: Request, admin: Account) -> Response:
                 request,
                 "admin/drafts.html",
                 {
-                    **await _context_for("admin/drafts.html", request),
+                    **await _drafts_context(request),
                     "error": "Select at least one draft.",
                 },
                 422,
@@ -350,13 +382,13 @@ async def drafts_page(request: Request, admin: Account) -> Response:
         request,
         "admin/drafts.html",
         {
-            **await _context_for("admin/drafts.html", request),
+            **await _drafts_context(request),
             "notice": request.query_params.get("notice"),
         },
     )
 
 
-@_page("admin/federation.html")
+@_page("admin/federation.html", _federation_context)
 async def federation_page(request: Request, admin: Account) -> Response:
     from fedianon.activitypub import blocklist_federation
 
@@ -368,8 +400,7 @@ async def federation_page(request: Request, admin: Account) -> Response:
             await queue.retry(int(form.get("job_id", "0") or 0))
             return _back("/admin/federation", "Job requeued.")
         if action == "retry_all":
-            for job in await admin_views.dead_jobs(limit=10_000):
-                await queue.retry(job.id)
+            await queue.retry_dead()
             return _back("/admin/federation", "Dead jobs requeued.")
         if action in ("approve_peer", "reject_peer"):
             await blocklist_federation.answer_peer(
@@ -382,14 +413,7 @@ async def federation_page(request: Request, admin: Account) -> Response:
     return await render(
         request,
         "admin/federation.html",
-        {
-            "dead": await admin_views.dead_jobs(),
-            "instances": await admin_views.instances_in_trouble(),
-            "target": admin_views.job_target,
-            "pending_peers": await blocklist_federation.pending_peers(ctx),
-            "peers": await blocklist_federation.peers(ctx),
-            "notice": request.query_params.get("notice"),
-        },
+        {**await _federation_context(request), "notice": request.query_params.get("notice")},
     )
 
 

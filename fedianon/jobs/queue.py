@@ -105,9 +105,15 @@ async def fail(job: Job, error: str, *, permanent: bool = False) -> None:
     )
 
 
+def _back_in_line() -> dict[str, Any]:
+    return {"state": JOB_PENDING, "run_at": utcnow(), "lease_until": None, "attempts": 0}
+
+
 async def retry(job_id: int) -> bool:
     """Put a dead (or waiting) job back in line now; for `fedianon jobs retry` and the admin."""
-    updated = await Job.filter(id=job_id).update(
-        state=JOB_PENDING, run_at=utcnow(), lease_until=None, attempts=0
-    )
-    return bool(updated)
+    return bool(await Job.filter(id=job_id).update(**_back_in_line()))
+
+
+async def retry_dead() -> int:
+    """Put every dead job back in line now, in one statement; returns how many."""
+    return int(await Job.filter(state=JOB_DEAD).update(**_back_in_line()))
