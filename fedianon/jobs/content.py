@@ -1,6 +1,7 @@
-"""Handlers for jobs about local content: poll expiry and the daily media cleanup.
+"""Handlers for jobs about local content: poll expiry, the media cleanup and the end of
+timed mutes.
 
-Both are idempotent: a repeated `poll.expire` finds the poll closed, a repeated cleanup finds
+All are idempotent: a repeated `poll.expire` finds the poll closed, a repeated cleanup finds
 nothing stale, so the queue's at-least-once delivery is harmless.
 """
 
@@ -13,7 +14,7 @@ from typing import Any
 from fedianon.context import AppContext
 from fedianon.jobs.registry import PermanentJobError, handler
 from fedianon.jobs.schedule import periodic
-from fedianon.services import media, polls
+from fedianon.services import media, polls, relationships
 
 log = logging.getLogger("fedianon.jobs.content")
 
@@ -21,6 +22,11 @@ MEDIA_CLEANUP = "media.cleanup"
 # Unattached uploads are kept a day (media.UNATTACHED_TTL); checking hourly deletes each at
 # most an hour late.
 periodic(MEDIA_CLEANUP, timedelta(hours=1))
+
+MUTE_EXPIRY = "mutes.expire"
+# A mute with a duration ends when its row goes: every read of mutes (timelines, notifications,
+# relationships, fan-out) then agrees, at most a minute late.
+periodic(MUTE_EXPIRY, timedelta(minutes=1))
 
 
 @handler(polls.EXPIRE_JOB)
@@ -36,3 +42,10 @@ async def clean_up_media(ctx: AppContext, payload: dict[str, Any]) -> None:
     deleted = await media.delete_stale_unattached(ctx)
     if deleted:
         log.info("deleted %d unattached media", deleted)
+
+
+@handler(MUTE_EXPIRY)
+async def expire_mutes(ctx: AppContext, payload: dict[str, Any]) -> None:
+    ended = await relationships.expire_mutes()
+    if ended:
+        log.info("%d timed mutes ended", ended)
