@@ -21,9 +21,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from federation import activitystreams as as2
-from federation.signatures import SignatureError, VerifiedRequest, verify_incoming
+from federation.signatures import SignatureError, verify_incoming
 from fedianon.activitypub import policy
-from fedianon.activitypub.remote import host_of, key_lookup
+from fedianon.activitypub.remote import host_of, key_owner
 from fedianon.context import app_context
 from fedianon.jobs import queue
 from fedianon.models.accounts import Account
@@ -56,8 +56,9 @@ def _error(message: str, status: int) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-async def verify_request(request: Request, body: bytes) -> VerifiedRequest | Response:
-    """Verify the request's HTTP signature (either scheme) against the sender's key."""
+async def verify_request(request: Request, body: bytes) -> Account | Response:
+    """Verify the request's HTTP signature (either scheme); the signing key's owner, or the
+    401 to answer."""
     ctx = app_context(request)
     url = (
         ctx.settings.base_url
@@ -65,16 +66,22 @@ async def verify_request(request: Request, body: bytes) -> VerifiedRequest | Res
         + (f"?{request.url.query}" if request.url.query else "")
     )
     headers = {k: v for k, v in request.headers.items()}
+    owners: dict[str, Account] = {}
 
     async def lookup(key_id: str, refresh: bool) -> str | None:
         if await policy.domain_suspended(host_of(key_id)):
             return None
-        return await key_lookup(ctx, key_id, refresh)
+        owner = await key_owner(ctx, key_id, refresh)
+        if owner is None:
+            return None
+        owners[key_id] = owner
+        return owner.public_key_pem
 
     try:
-        return await verify_incoming(request.method, url, headers, body, lookup)
+        verified = await verify_incoming(request.method, url, headers, body, lookup)
     except SignatureError as exc:
         return _error(exc.reason, 401)
+    return owners[verified.key_id]
 
 
 async def receive(request: Request) -> Response:
@@ -108,19 +115,18 @@ async def receive(request: Request) -> Response:
             or recipient.deleted_at is not None
         ):
             return _error("Record not found", 404)
-    verified = await verify_request(request, body)
-    if isinstance(verified, Response):
+    signer = await verify_request(request, body)
+    if isinstance(signer, Response):
         if (
             parsed.type == "Delete"
             and parsed.object_id == actor_uri
             and not await Account.filter(uri=actor_uri).exists()
         ):
             return Response(status_code=202)  # a deleted account we never knew: nothing to do
-        return verified
-    signer = await Account.get_or_none(key_id=verified.key_id).only("id", "uri", "domain")
-    if signer is None or signer.uri != actor_uri:
+        return signer
+    if signer.uri != actor_uri:
         return _error(
-            f"The signing key {verified.key_id} does not belong to the activity's actor", 401
+            f"The signing key {signer.key_id} does not belong to the activity's actor", 401
         )
     activity_id = parsed.id or f"{actor_uri}#{hashlib.sha256(body).hexdigest()}"
     if await ProcessedActivity.filter(digest=activity_digest(activity_id)).exists():

@@ -264,16 +264,12 @@ async def blocklist_collection(request: Request) -> Response:
     ctx = app_context(request)
     for_peer = False
     if "signature" in request.headers or "signature-input" in request.headers:
-        verified = await verify_request(request, b"")
-        if isinstance(verified, Response):
-            return verified
-        signer = await Account.get_or_none(key_id=verified.key_id)
-        for_peer = (
-            signer is not None
-            and await Follow.filter(
-                account_id=signer.id, target_account_id=ctx.extras["instance_actor"].id
-            ).exists()
-        )
+        signer = await verify_request(request, b"")
+        if isinstance(signer, Response):
+            return signer
+        for_peer = await Follow.filter(
+            account_id=signer.id, target_account_id=ctx.extras["instance_actor"].id
+        ).exists()
     if not for_peer and ctx.settings.show_domain_blocks != "all":
         return JSONResponse(
             {"error": "This blocklist is shared with approved peers only"}, status_code=403

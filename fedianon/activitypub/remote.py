@@ -220,20 +220,20 @@ def _is_loopbackish(host: str) -> bool:
     return is_loopback_host(host)
 
 
-async def key_lookup(ctx: AppContext, key_id: str, refresh: bool) -> str | None:
-    """The public key PEM for `key_id`, for signature verification (refetched on demand)."""
+async def key_owner(ctx: AppContext, key_id: str, refresh: bool) -> Account | None:
+    """The account whose public key is `key_id`, for signature verification. Without
+    `refresh` only what is stored answers; with it the actor is fetched again (the signature
+    library asks for that once, when the stored key is missing or fails)."""
     from federation.signatures import actor_uri_from_key_id
 
     account = await Account.get_or_none(key_id=key_id).only(
-        "id", "uri", "public_key_pem", "domain", "fetched_at"
+        "id", "uri", "key_id", "public_key_pem", "domain"
     )
-    if account is not None and not refresh and account.public_key_pem:
-        return account.public_key_pem
+    if not refresh:
+        return account if account is not None and account.public_key_pem else None
     actor_uri = account.uri if account is not None else actor_uri_from_key_id(key_id)
     try:
         fetched = await fetch_actor(ctx, actor_uri, refresh=True)
     except RemoteError:
         return None
-    if fetched.key_id != key_id:
-        return None
-    return fetched.public_key_pem
+    return fetched if fetched.key_id == key_id and fetched.public_key_pem else None
