@@ -11,14 +11,14 @@ from fedianon.api.auth import require_user
 from fedianon.api.common import path_id, presenter
 from fedianon.api.pagination import page_request, paged_response
 from fedianon.services import conversations
+from fedianon.services.paging import keys_of
 
 
 async def index(request: Request) -> JSONResponse:
     viewer = await require_user(request, "read:statuses")
     rows = await conversations.list_for(viewer, page_request(request))
     body = await presenter(request, viewer, filter_context="thread").conversations(rows)
-    keys = (rows[0].last_status_id, rows[-1].last_status_id) if rows else (None, None)  # type: ignore[attr-defined]
-    return paged_response(request, body, *keys)
+    return paged_response(request, body, *keys_of(rows, "last_status_id"))
 
 
 async def read(request: Request) -> JSONResponse:

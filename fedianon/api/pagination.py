@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse
 from fedianon.context import app_context
 from fedianon.errors import BadRequest
 from fedianon.ids import parse_id
-from fedianon.services.paging import PageRequest
+from fedianon.services.paging import PageRequest, keys_of
 
 CURSORS = ("max_id", "since_id", "min_id")
 
@@ -63,6 +63,4 @@ def paged_response(
 
 def paged_rows(request: Request, body: list[Any], rows: Sequence[Any]) -> JSONResponse:
     """`paged_response` for a page of rows paged by their own id (the usual case)."""
-    return paged_response(
-        request, body, rows[0].id if rows else None, rows[-1].id if rows else None
-    )
+    return paged_response(request, body, *keys_of(rows))

@@ -105,8 +105,8 @@ async def search_statuses(
         .offset(offset)
         .limit(limit * 3)
     )
-    allowed = await visible_ids(found, viewer)
     filt = await viewer_filter(viewer)
+    allowed = await visible_ids(found, viewer, filt)
     return [s for s in found if s.id in allowed and not filt.hides(s.account)][:limit]
 
 

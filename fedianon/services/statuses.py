@@ -386,10 +386,10 @@ async def context(status_id: int, viewer: Account | None) -> Thread:
         seen.update(c.id for c in children)
         descendants.extend(children)
         frontier = [c.id for c in children]
-    allowed = await visible_ids(ancestors + descendants, viewer)
     from fedianon.services.visibility import viewer_filter
 
     hidden = await viewer_filter(viewer)
+    allowed = await visible_ids(ancestors + descendants, viewer, hidden)
     keep_ancestors = [s for s in ancestors if s.id in allowed]
     keep_descendants = [
         s

@@ -14,8 +14,8 @@ from fedianon.models.social import Bookmark, Favourite, Follow, StatusPin
 from fedianon.models.statuses import Mention, Status, StatusTag, Tag
 from fedianon.models.timelines import List as UserList
 from fedianon.models.timelines import ListFeedEntry
-from fedianon.services.paging import PageRequest, fetch_page
-from fedianon.services.visibility import viewer_filter, visible_ids
+from fedianon.services.paging import PageRequest, fetch_page, keys_of
+from fedianon.services.visibility import ViewerFilter, viewer_filter, visible_ids
 
 RELATED = ("account", "reblog_of", "reblog_of__account")
 
@@ -27,10 +27,6 @@ class Timeline:
     oldest_key: int | None
 
 
-def _timeline(statuses: list[Status], rows_keys: tuple[int | None, int | None]) -> Timeline:
-    return Timeline(statuses, rows_keys[0], rows_keys[1])
-
-
 async def _load(ids: list[int]) -> list[Status]:
     if not ids:
         return []
@@ -39,15 +35,18 @@ async def _load(ids: list[int]) -> list[Status]:
 
 
 async def _drop_hidden(
-    statuses: list[Status], viewer: Account | None, *, for_timeline: bool = True
+    statuses: list[Status], viewer: Account | None, filt: ViewerFilter | None = None
 ) -> list[Status]:
-    filt = await viewer_filter(viewer)
+    """Statuses whose author (or boosted author) the viewer blocked, muted or domain-blocked
+    left out, as timelines do."""
+    if filt is None:
+        filt = await viewer_filter(viewer)
     kept = []
     for status in statuses:
-        if filt.hides(status.account, for_timeline=for_timeline):
+        if filt.hides(status.account):
             continue
         if status.reblog_of_id is not None and filt.hides(  # type: ignore[attr-defined]
-            status.reblog_of.account, for_timeline=for_timeline
+            status.reblog_of.account
         ):
             continue
         kept.append(status)
@@ -107,7 +106,7 @@ async def home(viewer: Account, page: PageRequest) -> Timeline:
             status.reblog_of = original
         statuses.append(status)
     keys = (int(rows[0]["feed_key"]), int(rows[-1]["feed_key"])) if rows else (None, None)  # type: ignore[arg-type]
-    return _timeline(await _drop_hidden(statuses, viewer), keys)
+    return Timeline(await _drop_hidden(statuses, viewer), *keys)
 
 
 async def list_feed(viewer: Account, list_id: int, page: PageRequest) -> Timeline:
@@ -117,12 +116,11 @@ async def list_feed(viewer: Account, list_id: int, page: PageRequest) -> Timelin
     rows = await fetch_page(
         ListFeedEntry.filter(list_id=list_id).only("id", "status_id"), page, "status_id"
     )
-    ids = [row.status_id for row in rows]  # type: ignore[attr-defined]
-    keys = (ids[0], ids[-1]) if ids else (None, None)
-    statuses = await _load(ids)
-    allowed = await visible_ids(statuses, viewer)
+    statuses = await _load([row.status_id for row in rows])  # type: ignore[attr-defined]
+    filt = await viewer_filter(viewer)
+    allowed = await visible_ids(statuses, viewer, filt)
     kept = [s for s in statuses if s.id in allowed]
-    return _timeline(await _drop_hidden(kept, viewer), keys)
+    return Timeline(await _drop_hidden(kept, viewer, filt), *keys_of(rows, "status_id"))
 
 
 def _public_query(*, local: bool, remote: bool, only_media: bool) -> Q:
@@ -165,11 +163,7 @@ async def public(
         await _exclusions(viewer)
     )
     rows = await fetch_page(query.select_related(*RELATED), page)
-    return Timeline(rows, *(_keys(rows)))
-
-
-def _keys(rows: list[Status]) -> tuple[int | None, int | None]:
-    return (rows[0].id, rows[-1].id) if rows else (None, None)
+    return Timeline(rows, *keys_of(rows))
 
 
 async def hashtag(
@@ -212,7 +206,7 @@ async def hashtag(
     rows = await fetch_page(
         Status.filter(condition).filter(await _exclusions(viewer)).select_related(*RELATED), page
     )
-    return Timeline(rows, *_keys(rows))
+    return Timeline(rows, *keys_of(rows))
 
 
 async def account_statuses(
@@ -239,7 +233,7 @@ async def account_statuses(
             .values_list("status_id", flat=True)
         )
         statuses = await _load(list(pins))
-        allowed = await visible_ids(statuses, viewer)
+        allowed = await visible_ids(statuses, viewer, filt)
         return Timeline([s for s in statuses if s.id in allowed], None, None)
     is_self = viewer is not None and viewer.id == account.id
     visibilities = ["public", "unlisted"]
@@ -268,34 +262,25 @@ async def account_statuses(
             id__in=Subquery(StatusTag.filter(tag__name=tagged.lower()).values("status_id"))
         )
     rows = await fetch_page(Status.filter(condition).select_related(*RELATED), page)
-    allowed = await visible_ids(rows, viewer)
-    reblog_allowed = await visible_ids(
-        [r.reblog_of for r in rows if r.reblog_of_id is not None],
-        viewer,  # type: ignore[attr-defined]
-    )
+    originals = [r.reblog_of for r in rows if r.reblog_of_id is not None]  # type: ignore[attr-defined]
+    allowed = await visible_ids([*rows, *originals], viewer, filt)
     kept = [
         r
         for r in rows
-        if r.id in allowed and (r.reblog_of_id is None or r.reblog_of_id in reblog_allowed)  # type: ignore[attr-defined]
+        if r.id in allowed and (r.reblog_of_id is None or r.reblog_of_id in allowed)  # type: ignore[attr-defined]
     ]
-    return Timeline(kept, *_keys(rows))
+    return Timeline(kept, *keys_of(rows))
 
 
 async def bookmarks(viewer: Account, page: PageRequest) -> Timeline:
     rows = await fetch_page(Bookmark.filter(account_id=viewer.id), page)
     statuses = await _load([r.status_id for r in rows])  # type: ignore[attr-defined]
     allowed = await visible_ids(statuses, viewer)
-    return Timeline(
-        [s for s in statuses if s.id in allowed],
-        *((rows[0].id, rows[-1].id) if rows else (None, None)),
-    )
+    return Timeline([s for s in statuses if s.id in allowed], *keys_of(rows))
 
 
 async def favourites(viewer: Account, page: PageRequest) -> Timeline:
     rows = await fetch_page(Favourite.filter(account_id=viewer.id), page)
     statuses = await _load([r.status_id for r in rows])  # type: ignore[attr-defined]
     allowed = await visible_ids(statuses, viewer)
-    return Timeline(
-        [s for s in statuses if s.id in allowed],
-        *((rows[0].id, rows[-1].id) if rows else (None, None)),
-    )
+    return Timeline([s for s in statuses if s.id in allowed], *keys_of(rows))

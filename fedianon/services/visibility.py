@@ -29,17 +29,13 @@ class ViewerFilter:
     muted: set[int] = field(default_factory=set)
     domains: set[str] = field(default_factory=set)
 
-    def hides(self, account: Account, *, for_timeline: bool = True) -> bool:
-        if account.suspended_at is not None:
-            return True
-        if account.id in self.blocked:
-            return True
-        return bool(
-            for_timeline
-            and (
-                account.id in self.muted
-                or (account.domain is not None and account.domain in self.domains)
-            )
+    def hides(self, account: Account) -> bool:
+        """Whether a timeline leaves out what `account` posts or boosts."""
+        return (
+            account.suspended_at is not None
+            or account.id in self.blocked
+            or account.id in self.muted
+            or (account.domain is not None and account.domain in self.domains)
         )
 
 
@@ -97,12 +93,16 @@ async def can_view(status: Status, viewer: Account | None) -> bool:
     return False
 
 
-async def visible_ids(statuses: Iterable[Status], viewer: Account | None) -> set[int]:
-    """The subset of `statuses` (accounts prefetched) the viewer may see, in few queries."""
+async def visible_ids(
+    statuses: Iterable[Status], viewer: Account | None, filt: ViewerFilter | None = None
+) -> set[int]:
+    """The subset of `statuses` (accounts prefetched) the viewer may see, in few queries;
+    pass the viewer's filter when the caller has loaded it already."""
     items = list(statuses)
     if not items:
         return set()
-    filt = await viewer_filter(viewer)
+    if filt is None:
+        filt = await viewer_filter(viewer)
     restricted = [s for s in items if s.visibility in ("private", "direct")]
     mentioned: set[int] = set()
     followed: set[int] = set()
