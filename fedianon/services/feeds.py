@@ -81,14 +81,18 @@ async def readers_of(status_id: int) -> tuple[list[int], list[int]]:
     return sorted(homes), sorted(lists)
 
 
-async def home_recipients(
-    status: Status, author: Account, *, mentioned_ids: list[int], tag_ids: list[int]
+async def _home_recipients(
+    status: Status,
+    author: Account,
+    original: Status | None,
+    *,
+    mentioned_ids: list[int],
+    tag_ids: list[int],
 ) -> set[int]:
     recipients: set[int] = set()
     if author.domain is None and author.actor_type != "Application":
         recipients.add(author.id)
-    if status.reblog_of_id is not None:  # type: ignore[attr-defined]
-        original = await Status.get(id=status.reblog_of_id).select_related("account")  # type: ignore[attr-defined]
+    if original is not None:
         followers = await _local_followers(author.id, wants_reblogs=True)
         already = (
             set(
@@ -137,7 +141,7 @@ class ListTargets:
     exclusive_owners: set[int]  # owners who read the author only through an exclusive list
 
 
-async def list_targets(status: Status, author: Account) -> ListTargets:
+async def _list_targets(status: Status, author: Account, original: Status | None) -> ListTargets:
     """Which lists a new status enters; boosts go to lists that contain the booster."""
     if status.visibility == "direct":
         return ListTargets([], set())
@@ -146,10 +150,7 @@ async def list_targets(status: Status, author: Account) -> ListTargets:
     ).values("list_id", "list__account_id", "list__replies_policy", "list__exclusive")
     if not rows:
         return ListTargets([], set())
-    authors = [author]
-    if status.reblog_of_id is not None:  # type: ignore[attr-defined]
-        original = await Status.get(id=status.reblog_of_id).select_related("account")  # type: ignore[attr-defined]
-        authors.append(original.account)
+    authors = [author] if original is None else [author, original.account]
     owners = {r["list__account_id"] for r in rows}
     excluded = await _excluded(owners, authors)
     exclusive_owners = {
@@ -186,8 +187,15 @@ async def fan_out(
 ) -> set[int]:
     """Insert the status into every recipient's home feed and into the lists that want it
     (inside the caller's transaction); returns the home recipients."""
-    recipients = await home_recipients(status, author, mentioned_ids=mentioned_ids, tag_ids=tag_ids)
-    lists = await list_targets(status, author)
+    original = (
+        await Status.get(id=status.reblog_of_id).select_related("account")  # type: ignore[attr-defined]
+        if status.reblog_of_id is not None  # type: ignore[attr-defined]
+        else None
+    )
+    recipients = await _home_recipients(
+        status, author, original, mentioned_ids=mentioned_ids, tag_ids=tag_ids
+    )
+    lists = await _list_targets(status, author, original)
     recipients -= lists.exclusive_owners
     if recipients:
         await HomeFeedEntry.bulk_create(

@@ -185,12 +185,11 @@ async def lists_with(owner: Account, account_id: int) -> list[UserList]:
 
 
 async def forget_member(owner_id: int, target_ids: list[int]) -> None:
-    """After a follow ends: the target leaves every list of the owner, with its posts."""
-    lists = list(await UserList.filter(account_id=owner_id).values_list("id", flat=True))
-    if not lists or not target_ids:
-        return
-    await ListAccount.filter(list_id__in=lists, account_id__in=target_ids).delete()
-    await _unmerge_from_lists(lists, target_ids)
+    """After a follow ends: the target leaves every list of the owner. Its posts have left
+    them already (callers run `feeds.remove_author_from_home` first)."""
+    if target_ids:
+        owned = Subquery(UserList.filter(account_id=owner_id).values("id"))
+        await ListAccount.filter(list_id__in=owned, account_id__in=target_ids).delete()
 
 
 async def _merge_into_list(target: UserList, account: Account) -> None:
@@ -212,12 +211,9 @@ async def _merge_into_list(target: UserList, account: Account) -> None:
 
 
 async def _unmerge_from_lists(list_ids: list[int], author_ids: list[int]) -> None:
+    """The authors' statuses, their boosts included, leave the lists."""
     own = Subquery(Status.filter(account_id__in=author_ids).values("id"))
     await ListFeedEntry.filter(list_id__in=list_ids, status_id__in=own).delete()
-    boosts = Subquery(
-        Status.filter(account_id__in=author_ids, reblog_of_id__isnull=False).values("id")
-    )
-    await ListFeedEntry.filter(list_id__in=list_ids, status_id__in=boosts).delete()
 
 
 async def _apply_exclusive(owner: Account, member: Account, exclusive: bool) -> None:
