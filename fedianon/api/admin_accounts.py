@@ -20,6 +20,7 @@ from fedianon.errors import ValidationFailed
 from fedianon.ids import parse_id
 from fedianon.models.accounts import Account
 from fedianon.services import account_moderation as moderation
+from fedianon.services.accounts import get_account
 
 READ = "admin:read:accounts"
 WRITE = "admin:write:accounts"
@@ -95,7 +96,7 @@ def _entity(request: Request, account: Account) -> JSONResponse:
 
 async def show(request: Request) -> JSONResponse:
     await require_staff(request, READ)
-    return _entity(request, await moderation.get_account(path_id(request)))
+    return _entity(request, await get_account(path_id(request)))
 
 
 async def action(request: Request) -> JSONResponse:

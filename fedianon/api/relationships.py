@@ -17,21 +17,13 @@ from fedianon.ids import parse_id
 from fedianon.models.accounts import Account
 from fedianon.models.social import AccountDomainBlock, Block, Follow, FollowRequest, Mute
 from fedianon.services import preferences, relationships, search, timelines
+from fedianon.services.accounts import get_account
 from fedianon.services.paging import fetch_page
-
-
-async def _visible_account(account_id: int) -> Account:
-    account = await Account.get_or_none(id=account_id)
-    if account is None or (account.domain is None and account.actor_type == "Application"):
-        raise NotFound()
-    return account
 
 
 async def show(request: Request) -> JSONResponse:
     viewer = await optional_user(request, "read:accounts")
-    return JSONResponse(
-        presenter(request, viewer).account(await _visible_account(path_id(request)))
-    )
+    return JSONResponse(presenter(request, viewer).account(await get_account(path_id(request))))
 
 
 async def account_statuses(request: Request) -> JSONResponse:
@@ -52,7 +44,7 @@ async def account_statuses(request: Request) -> JSONResponse:
 
 async def _follow_list(request: Request, *, followers: bool) -> JSONResponse:
     viewer = await optional_user(request, "read:accounts")
-    account = await _visible_account(path_id(request))
+    account = await get_account(path_id(request))
     page = page_request(request, default=40, maximum=80)
     if account.hide_collections and (viewer is None or viewer.id != account.id):
         return JSONResponse([])
@@ -137,11 +129,7 @@ async def lookup(request: Request) -> JSONResponse:
         and ctx.resolve_remote_account is not None
     ):
         account = await ctx.resolve_remote_account(username, host)
-    if (
-        account is None
-        or account.suspended_at is not None
-        or (account.domain is None and account.actor_type == "Application")
-    ):
+    if account is None or account.suspended_at is not None or account.is_instance_actor:
         raise NotFound()
     return JSONResponse(presenter(request, viewer).account(account))
 

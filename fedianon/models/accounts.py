@@ -84,6 +84,11 @@ class Account(SnowflakeModel):
         return self.domain is None
 
     @property
+    def is_instance_actor(self) -> bool:
+        """The instance's own actor (the `Application` at /actor): no one's account."""
+        return self.domain is None and self.actor_type == "Application"
+
+    @property
     def acct(self) -> str:
         return self.username if self.domain is None else f"{self.username}@{self.domain}"
 

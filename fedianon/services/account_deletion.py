@@ -18,7 +18,7 @@ from fedianon.timeutil import utcnow
 
 
 async def delete_local_account(ctx: AppContext, account: Account) -> None:
-    if account.domain is not None or account.actor_type == "Application":
+    if account.domain is not None or account.is_instance_actor:
         raise NotFound("No local account with that handle")
     follower_ids = await Follow.filter(
         target_account_id=account.id, account__domain__isnull=False

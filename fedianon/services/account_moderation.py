@@ -28,6 +28,7 @@ from fedianon.models.moderation import Report
 from fedianon.models.social import Follow, FollowRequest, Notification
 from fedianon.models.statuses import Status
 from fedianon.services import account_deletion, audit, feeds, outbox, reports
+from fedianon.services.accounts import get_account
 from fedianon.services.paging import PageRequest, fetch_page
 from fedianon.services.relationships import _adjust_counts
 from fedianon.services.statuses import remove_status
@@ -38,17 +39,6 @@ STATUSES = ("active", "pending", "disabled", "silenced", "suspended", "sensitize
 _RANK = {ROLE_USER: 0, ROLE_MODERATOR: 1, ROLE_ADMIN: 2}
 # Mastodon's role ids, as `entities.ROLE_ENTITIES` shows them.
 ROLE_IDS = {"3": ROLE_ADMIN, "2": ROLE_MODERATOR, "-99": ROLE_USER}
-
-
-def _is_instance_actor(account: Account) -> bool:
-    return account.domain is None and account.actor_type == "Application"
-
-
-async def get_account(account_id: int) -> Account:
-    account = await Account.get_or_none(id=account_id)
-    if account is None or _is_instance_actor(account):
-        raise NotFound()
-    return account
 
 
 def _check_may_act(moderator: Account, target: Account) -> None:

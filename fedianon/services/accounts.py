@@ -105,8 +105,12 @@ async def ensure_instance_actor(urls: LocalUrls, domain: str) -> Account:
         return await Account.get(uri=urls.instance_actor)
 
 
-def is_instance_actor(account: Account) -> bool:
-    return account.local and account.actor_type == "Application"
+async def get_account(account_id: int) -> Account:
+    """An account by id as the API shows it: the instance actor is no one's account."""
+    account = await Account.get_or_none(id=account_id)
+    if account is None or account.is_instance_actor:
+        raise NotFound()
+    return account
 
 
 async def get_local_by_handle(handle: str) -> Account | None:
@@ -146,7 +150,7 @@ class Modification:
 
 async def modify_account(handle: str, change: Modification) -> Account:
     account = await get_local_by_handle(handle)
-    if account is None or is_instance_actor(account):
+    if account is None or account.is_instance_actor:
         raise NotFound(f"No local account @{normalize_handle(handle)}")
     if change.role is not None:
         if change.role not in ROLES:

@@ -37,7 +37,7 @@ async def record_direct(status: Status, author: Account, mentioned_ids: list[int
     )
     local_mentioned.discard(author.id)
     readers = local_mentioned - await feeds.excluded_readers(local_mentioned, [author])
-    if author.domain is None and author.actor_type != "Application":
+    if author.domain is None and not author.is_instance_actor:
         readers.add(author.id)
     if not readers:
         return

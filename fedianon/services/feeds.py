@@ -90,7 +90,7 @@ async def _home_recipients(
     tag_ids: list[int],
 ) -> set[int]:
     recipients: set[int] = set()
-    if author.domain is None and author.actor_type != "Application":
+    if author.domain is None and not author.is_instance_actor:
         recipients.add(author.id)
     if original is not None:
         followers = await _local_followers(author.id, wants_reblogs=True)

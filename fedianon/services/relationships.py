@@ -24,15 +24,9 @@ from fedianon.models.social import (
     Notification,
 )
 from fedianon.services import feeds, lists, notifications, outbox
+from fedianon.services.accounts import get_account
 from fedianon.services.visibility import is_blocked_between
 from fedianon.timeutil import utcnow
-
-
-async def get_account(account_id: int) -> Account:
-    account = await Account.get_or_none(id=account_id)
-    if account is None or (account.actor_type == "Application" and account.domain is None):
-        raise NotFound()
-    return account
 
 
 async def _adjust_counts(follower_id: int, target_id: int, delta: int) -> None:

@@ -79,11 +79,7 @@ def _category(category: str | None, rule_ids: list[str]) -> tuple[str, list[str]
 async def _target(account_id: str | int | None) -> Account:
     parsed = parse_id(account_id)
     target = await Account.get_or_none(id=parsed) if parsed is not None else None
-    if (
-        target is None
-        or target.suspended_at is not None
-        or (target.domain is None and target.actor_type == "Application")
-    ):
+    if target is None or target.suspended_at is not None or target.is_instance_actor:
         raise NotFound()
     return target
 
