@@ -107,6 +107,17 @@ class NotActivityJSON(FetchError):
 
 
 @contextlib.contextmanager
+def map_address_errors(url: str) -> Iterator[None]:
+    """The SSRF guard's refusals as this module's errors."""
+    try:
+        yield
+    except addresses.BlockedAddressError as exc:
+        raise BlockedAddressError(exc.reason, url) from exc
+    except addresses.AddressError as exc:
+        raise ConnectionFailed(exc.reason, url) from exc
+
+
+@contextlib.contextmanager
 def map_http_errors(url: str) -> Iterator[None]:
     """Translate httpx (and stray OS) exceptions into the ``FetchError`` tree."""
     try:
@@ -446,12 +457,8 @@ class FederationClient:
     async def _check(self, url: str, target: httpx.URL) -> None:
         if self._address_check is None:
             return
-        try:
+        with map_address_errors(url):
             await self._address_check(target.host, target.port or _default_port(target.scheme))
-        except addresses.BlockedAddressError as exc:
-            raise BlockedAddressError(exc.reason, url) from exc
-        except addresses.AddressError as exc:
-            raise ConnectionFailed(exc.reason, url) from exc
 
     async def _send(
         self,
@@ -482,7 +489,8 @@ class FederationClient:
             )
         limit = self.max_bytes if max_bytes is None else max_bytes
         async with self._semaphore(host_of(url)):
-            with map_http_errors(url):
+            # a guarded transport (federation.guarded_transport) re-checks at connect time
+            with map_address_errors(url), map_http_errors(url):
                 request = self.http.build_request(
                     method, target, headers=headers, content=body, timeout=self.timeout
                 )

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from federation.client import FederationClient, user_agent
+from federation.guarded_transport import guarded_transport
 from fedianon import __version__
 from fedianon.activitypub import remote
 from fedianon.context import AppContext
@@ -29,8 +30,12 @@ async def start_federation(ctx: AppContext) -> None:
             "domain", "signature_scheme"
         )
     }
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
     http = httpx.AsyncClient(
-        limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
+        limits=limits,
+        # the guard checks each connection's address too, so DNS cannot be rebound to a
+        # private address between FederationClient's check and the connect
+        transport=None if settings.allow_private_addresses else guarded_transport(limits=limits),
         follow_redirects=False,
         trust_env=False,
     )

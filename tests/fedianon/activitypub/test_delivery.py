@@ -10,13 +10,13 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from federation.client import FederationClient
 from fedianon.jobs import queue
 from fedianon.jobs.worker import Worker
 from fedianon.models.federation import Instance, Job
 from fedianon.settings import Settings
 from fedianon.timeutil import utcnow
 from tests.support.factories import make_user
+from tests.support.federation import loopback_federation
 from tests.support.receiver import InboxReceiver
 
 
@@ -30,14 +30,9 @@ def receiver():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def short_timeouts(app):  # type: ignore[no-untyped-def]
+async def short_timeouts(app):  # type: ignore[no-untyped-def]
     ctx = app.state.ctx
-    ctx.federation = FederationClient(
-        ctx.extras["http"],
-        user_agent="fedianon-test",
-        allow_private=True,
-        timeout=httpx.Timeout(1.0),
-    )
+    await loopback_federation(ctx, timeout=httpx.Timeout(1.0))
     return ctx
 
 

@@ -8,9 +8,9 @@ import json
 import httpx
 import pytest
 
-from federation.client import FederationClient
 from federation.signatures import sign
 from federation.signatures.keys import generate_rsa_keypair
+from tests.support.federation import loopback_federation
 from tests.support.listserver import ListServer, Served
 
 INBOX = "https://campus.test/inbox"
@@ -41,7 +41,7 @@ async def test_an_actor_that_cannot_be_loaded_is_fetched_once(
     client: httpx.AsyncClient, app, peer: ListServer, status: int
 ) -> None:  # type: ignore[no-untyped-def]
     ctx = app.state.ctx
-    ctx.federation = FederationClient(ctx.extras["http"], user_agent="test", allow_private=True)
+    await loopback_federation(ctx)
     peer.routes["/users/gone"] = Served(b"{}", "application/activity+json", status)
     private_pem, _ = generate_rsa_keypair()
     body, headers = _signed_follow(peer.url("/users/gone"), private_pem)

@@ -9,7 +9,6 @@ import json
 import httpx
 import pytest
 
-from federation.client import FederationClient
 from fedianon.models.moderation import (
     BlocklistDraft,
     BlocklistProvenance,
@@ -18,6 +17,7 @@ from fedianon.models.moderation import (
 )
 from fedianon.settings import Settings
 from tests.support.factories import make_remote, make_user
+from tests.support.federation import loopback_federation
 from tests.support.listserver import ListServer, Served
 
 HEADER = "#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate\n"
@@ -28,10 +28,9 @@ def csv(*rows: str) -> bytes:
 
 
 @pytest.fixture
-def lists(app):  # type: ignore[no-untyped-def]
+async def lists(app):  # type: ignore[no-untyped-def]
     """The list server runs on loopback and stands in for a public host: let federation reach it."""
-    ctx = app.state.ctx
-    ctx.federation = FederationClient(ctx.extras["http"], user_agent="tests", allow_private=True)
+    await loopback_federation(app.state.ctx)
     server = ListServer().start()
     yield server
     server.stop()
@@ -222,9 +221,7 @@ async def test_failed_fetches_change_nothing(
     fragment: str,
 ) -> None:  # type: ignore[no-untyped-def]
     ctx = app.state.ctx
-    ctx.federation = FederationClient(
-        ctx.extras["http"], user_agent="t", allow_private=True, timeout=httpx.Timeout(1.0)
-    )
+    await loopback_federation(ctx, timeout=httpx.Timeout(1.0))
     admin = await boss(settings)
     lists.routes["/good.csv"] = Served(csv("kept.example,silence,false,false,,false"))
     sub = await subscribe(client, admin, lists.url("/good.csv"), as_draft="false")
@@ -246,7 +243,7 @@ async def test_redirect_to_a_private_address_is_refused(
             await addresses.check_host(host, allow_private=False, port=port)
 
     ctx = app.state.ctx
-    ctx.federation = FederationClient(ctx.extras["http"], user_agent="t", address_check=guard)
+    await loopback_federation(ctx, address_check=guard)
     admin = await boss(settings)
     lists.routes["/moved.csv"] = Served(location="http://10.0.0.1/list.csv")
     sub = await subscribe(client, admin, lists.url("/moved.csv"), as_draft="false")
