@@ -1,7 +1,8 @@
 """Home timeline latency at 10k, 100k and 1M statuses on PostgreSQL.
 
 Measured through HTTP (a real `fedianon serve`, limit 20, pages at random depths of the
-reader's feed), next to floors taken in the same run on the same database:
+reader's feed, one request at a time from bench.loadgen so the client's cost stays out of the
+figure), next to floors taken in the same run on the same database:
   raw SQL      one query for the same page (feed entries ⨝ statuses ⨝ accounts), asyncpg
   HTTP + SQL   that query served as JSON by a bare Starlette app under uvicorn
 Goal (issue 4): p99 <= 2x raw SQL and flat from 10k to 1M.
@@ -9,7 +10,6 @@ Goal (issue 4): p99 <= 2x raw SQL and flat from 10k to 1M.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import random
@@ -23,6 +23,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
+from bench import loadgen
 from bench.pg import create_database, drop_database, percentile
 from bench.report import Figure
 from tests.support.oauth import obtain_token
@@ -158,16 +159,19 @@ async def _seed_statuses(
 
 
 async def _time_http(
-    client: httpx.AsyncClient, path: str, params: list[dict[str, str]], headers: dict[str, str]
+    base_url: str, path: str, params: list[dict[str, str]], headers: dict[str, str]
 ) -> list[float]:
-    for p in params[:20]:
-        (await client.get(path, params=p, headers=headers)).raise_for_status()
-    timings = []
-    for p in params:
-        started = time.perf_counter()
-        response = await client.get(path, params=p, headers=headers)
-        timings.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200, response.text[:300]
+    """Milliseconds per GET, one keep-alive connection, requests one after another."""
+    async with loadgen.Connection(base_url) as conn:
+        for p in params[:20]:
+            reply = await conn.request("GET", path, headers, params=p)
+            assert reply.status == 200, reply.body[:300]
+        timings = []
+        for p in params:
+            started = time.perf_counter()
+            reply = await conn.request("GET", path, headers, params=p)
+            timings.append((time.perf_counter() - started) * 1000)
+            assert reply.status == 200, reply.body[:300]
     return timings
 
 
@@ -220,10 +224,8 @@ async def run() -> list[Figure]:
                 cwd=ROOT,
             )
             seeded = 0
-            async with (
-                httpx.AsyncClient(base_url=server.base_url, timeout=60) as api,
-                httpx.AsyncClient(base_url=f"http://127.0.0.1:{bare_port}", timeout=60) as raw_http,
-            ):
+            bare_url = f"http://127.0.0.1:{bare_port}"
+            async with httpx.AsyncClient(base_url=server.base_url, timeout=60) as api:
                 for size in SIZES:
                     await _seed_statuses(conn, reader_id, authors, seeded, size - seeded)
                     seeded = size
@@ -239,16 +241,13 @@ async def run() -> list[Figure]:
                         feed[rng.randrange(0, max(1, len(feed) // 2))] for _ in range(REQUESTS)
                     ]
                     params = [{"limit": "20", "max_id": str(m)} for m in max_ids]
-                    for _ in range(50):
-                        try:
-                            await raw_http.get("/page", params={"max_id": str(max_ids[0])})
-                            break
-                        except httpx.HTTPError:
-                            await asyncio.sleep(0.2)
-                    api_ms = await _time_http(api, "/api/v1/timelines/home", params, headers)
+                    await loadgen.wait_until_serving(bare_url, f"/page?max_id={max_ids[0]}")
+                    api_ms = await _time_http(
+                        server.base_url, "/api/v1/timelines/home", params, headers
+                    )
                     sql_ms = await _time_sql(conn, reader_id, max_ids)
                     bare_ms = await _time_http(
-                        raw_http, "/page", [{"max_id": str(m)} for m in max_ids], {}
+                        bare_url, "/page", [{"max_id": str(m)} for m in max_ids], {}
                     )
                     label = f"{size // 1000}k" if size < 1_000_000 else f"{size // 1_000_000}M"
                     sample = (
