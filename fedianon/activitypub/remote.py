@@ -77,6 +77,18 @@ def _image_url(image: as2.Attachment | None) -> str | None:
     return image.url if image is not None and as2.is_http_url(image.url) else None
 
 
+async def _verified_move_target(actor: as2.Actor) -> int | None:
+    """The id of the account named by the actor's `movedTo`, if it is already known here and
+    names the actor among its aliases (a Move seen earlier, or missed while we were down).
+    Nothing is fetched here; the Move activity does that (inbound.actors.move)."""
+    if not actor.moved_to:
+        return None
+    target = await Account.get_or_none(uri=actor.moved_to)
+    if target is None or actor.id not in (target.also_known_as or []):
+        return None
+    return target.id
+
+
 async def upsert_actor(ctx: AppContext, actor: as2.Actor) -> Account:
     """Create or refresh the Account for a parsed remote actor."""
     from fedianon.activitypub import policy
@@ -132,6 +144,8 @@ async def upsert_actor(ctx: AppContext, actor: as2.Actor) -> Account:
         "featured_url": actor.featured,
         "fetched_at": utcnow(),
         "emojis": emojis_of(list(actor.tags or []), rejected=media_rejected),
+        "also_known_as": list(actor.also_known_as)[:20] or None,
+        "moved_to_account_id": await _verified_move_target(actor),
     }
     if media_rejected:
         values["avatar_remote_url"] = values["header_remote_url"] = None

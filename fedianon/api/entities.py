@@ -81,6 +81,8 @@ def account(acc: Account, urls: LocalUrls) -> dict[str, Any]:
             if isinstance(f, dict)
         ],
     }
+    if acc.moved_to is not None:
+        entity["moved"] = account(acc.moved_to, urls)
     if acc.suspended_at is not None:
         entity["suspended"] = True
     if acc.silenced_at is not None:

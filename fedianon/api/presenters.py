@@ -184,6 +184,12 @@ class Presenter:
     def accounts(self, accounts: Iterable[Account]) -> list[dict[str, Any]]:
         return [entities.account(a, self.urls) for a in accounts]
 
+    async def profile(self, account: Account) -> dict[str, Any]:
+        """One account as its profile shows it: with `moved` when it migrated elsewhere."""
+        if account.moved_to_account_id is not None:  # type: ignore[attr-defined]
+            await account.fetch_related("moved_to_account")
+        return entities.account(account, self.urls)
+
     async def relationships(self, targets: list[Account]) -> list[dict[str, Any]]:
         viewer = self.viewer
         assert viewer is not None

@@ -23,7 +23,8 @@ from fedianon.services.paging import fetch_page
 
 async def show(request: Request) -> JSONResponse:
     viewer = await optional_user(request, "read:accounts")
-    return JSONResponse(presenter(request, viewer).account(await get_account(path_id(request))))
+    account = await get_account(path_id(request))
+    return JSONResponse(await presenter(request, viewer).profile(account))
 
 
 async def account_statuses(request: Request) -> JSONResponse:
@@ -131,7 +132,7 @@ async def lookup(request: Request) -> JSONResponse:
         account = await ctx.resolve_remote_account(username, host)
     if account is None or account.suspended_at is not None or account.is_instance_actor:
         raise NotFound()
-    return JSONResponse(presenter(request, viewer).account(account))
+    return JSONResponse(await presenter(request, viewer).profile(account))
 
 
 async def account_search(request: Request) -> JSONResponse:

@@ -62,6 +62,11 @@ class Account(SnowflakeModel):
     following_url = fields.CharField(max_length=1024, null=True)
     featured_url = fields.CharField(max_length=1024, null=True)
     fetched_at = fields.DatetimeField(null=True)
+    # account migration (remote): the actor's other ids, and where a verified Move pointed
+    also_known_as = fields.JSONField(null=True)
+    moved_to_account: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
 
     statuses_count = fields.IntField(default=0)
     followers_count = fields.IntField(default=0)
@@ -82,6 +87,13 @@ class Account(SnowflakeModel):
     @property
     def local(self) -> bool:
         return self.domain is None
+
+    @property
+    def moved_to(self) -> Account | None:
+        """The account this one moved to, when the relation was loaded (select_related or
+        fetch_related); None when it did not move or was not loaded."""
+        loaded = self.__dict__.get("_moved_to_account")
+        return loaded if isinstance(loaded, Account) else None
 
     @property
     def is_instance_actor(self) -> bool:

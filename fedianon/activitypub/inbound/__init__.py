@@ -113,10 +113,6 @@ async def _add_remove(ctx: AppContext, activity: as2.Activity, actor: Any) -> No
         )
 
 
-async def _move(ctx: AppContext, activity: as2.Activity, actor: Any) -> None:
-    log.info("ignored a Move (account migration is not supported yet)")
-
-
 HANDLERS = {
     "Create": _create,
     "Update": _update,
@@ -131,7 +127,7 @@ HANDLERS = {
     "Flag": _flag,
     "Add": _add_remove,
     "Remove": _add_remove,
-    "Move": _move,
+    "Move": actors.move,
 }
 
 
