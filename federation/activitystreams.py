@@ -234,6 +234,8 @@ class Actor:
     moved_to: str | None
     published: datetime | None
     updated: datetime | None
+    #: Mastodon's ``toot:suspended``: the actor's own server suspended it
+    suspended: bool
     raw: Mapping[str, Any] = field(repr=False, compare=False)
 
     @property
@@ -895,6 +897,7 @@ def _parse_actor(doc: Mapping[str, Any], kind: str) -> Actor:
         moved_to=_id(_get(doc, "movedTo")),
         published=parse_datetime(doc.get("published")),
         updated=parse_datetime(doc.get("updated")),
+        suspended=_bool(_get(doc, "suspended")) is True,
         raw=doc,
     )
 

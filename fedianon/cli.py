@@ -282,6 +282,7 @@ def accounts_modify(
         from fedianon.services.oauth import revoke_all_for_account
 
         account = await modify_account(
+            _ctx(settings),
             handle,
             Modification(
                 role=role,

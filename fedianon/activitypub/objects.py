@@ -56,9 +56,9 @@ async def actor(request: Request) -> Response:
     account = await _local_account(handle)
     if account is None:
         return _not_found()
-    if account.suspended_at is not None or account.deleted_at is not None:
+    if account.deleted_at is not None:
         return activity_response(renderers.tombstone(account.uri), 410)
-    return activity_response(renderers.person(account, ctx.urls))
+    return activity_response(renderers.person(account, ctx.urls))  # suspended: marked so
 
 
 async def instance_actor(request: Request) -> Response:

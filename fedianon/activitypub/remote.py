@@ -89,6 +89,17 @@ async def _verified_move_target(actor: as2.Actor) -> int | None:
     return target.id
 
 
+def _origin_suspension(existing: Account | None, actor: as2.Actor) -> dict[str, Any]:
+    """Follow the actor's own server's suspension (Mastodon's `suspended` flag): hide the
+    account while it says so, show it again when it stops; a suspension by a moderator here
+    is never lifted by the peer."""
+    if actor.suspended and (existing is None or existing.suspended_at is None):
+        return {"suspended_at": utcnow(), "suspended_by_origin": True}
+    if not actor.suspended and existing is not None and existing.suspended_by_origin:
+        return {"suspended_at": None, "suspended_by_origin": False}
+    return {}
+
+
 async def upsert_actor(ctx: AppContext, actor: as2.Actor) -> Account:
     """Create or refresh the Account for a parsed remote actor."""
     from fedianon.activitypub import policy
@@ -154,6 +165,7 @@ async def upsert_actor(ctx: AppContext, actor: as2.Actor) -> Account:
     acct_key = f"{username}@{domain}".lower()[:512]
     existing = await Account.get_or_none(uri=actor.id)
     if existing is not None:
+        values.update(_origin_suspension(existing, actor))
         for name, value in values.items():
             setattr(existing, name, value)
         if (
@@ -168,6 +180,7 @@ async def upsert_actor(ctx: AppContext, actor: as2.Actor) -> Account:
     if stale is not None:
         stale.acct_key = f"{acct_key}#{stale.id}"[:512]
         await stale.save(update_fields=["acct_key"])
+    values.update(_origin_suspension(None, actor))
     try:
         return await Account.create(uri=actor.id, acct_key=acct_key, **values)
     except IntegrityError:

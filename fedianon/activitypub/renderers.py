@@ -22,6 +22,7 @@ CONTEXT: list[Any] = [
         "toot": "http://joinmastodon.org/ns#",
         "discoverable": "toot:discoverable",
         "indexable": "toot:indexable",
+        "suspended": "toot:suspended",
         "featured": {"@id": "toot:featured", "@type": "@id"},
         "blurhash": "toot:blurhash",
         "focalPoint": {"@container": "@list", "@id": "toot:focalPoint"},
@@ -150,15 +151,20 @@ def activity(
 def person(
     account: Account, urls: LocalUrls, *, blocklist_url: str | None = None
 ) -> dict[str, Any]:
-    """A local account (or the instance actor) as an ActivityPub actor document."""
+    """A local account (or the instance actor) as an ActivityPub actor document.
+
+    A suspended account keeps its id, handle and key (peers still verify what it signed) but
+    shows nothing else, with Mastodon's `suspended: true` so peers hide it until an Update
+    without the flag (an unsuspension) arrives."""
     is_instance = account.actor_type == "Application"
+    suspended = account.suspended_at is not None and not is_instance
     document: dict[str, Any] = {
         "@context": CONTEXT,
         "id": account.uri,
         "type": account.actor_type,
         "preferredUsername": account.username,
-        "name": account.display_name or account.username,
-        "summary": account.note,
+        "name": "" if suspended else account.display_name or account.username,
+        "summary": "" if suspended else account.note,
         "url": account.url,
         "inbox": account.inbox_url,
         "outbox": account.outbox_url,
@@ -177,7 +183,12 @@ def person(
             "publicKeyPem": account.public_key_pem,
         },
     }
-    if not is_instance:
+    if suspended:
+        document["suspended"] = True
+        document["featured"] = account.featured_url
+        document["attachment"] = []
+        document["tag"] = []
+    elif not is_instance:
         document["featured"] = account.featured_url
         document["attachment"] = [
             {"type": "PropertyValue", "name": f.get("name", ""), "value": f.get("value", "")}

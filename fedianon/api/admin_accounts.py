@@ -125,6 +125,12 @@ def _reversal(operation: Callable[[Account, int], Awaitable[Account]]):  # type:
     return endpoint
 
 
+async def unsuspend(request: Request) -> JSONResponse:
+    moderator = await require_staff(request, WRITE)
+    account = await moderation.unsuspend(app_context(request), moderator, path_id(request))
+    return _entity(request, account)
+
+
 async def destroy(request: Request) -> JSONResponse:
     moderator = await require_staff(request, WRITE)
     account = await moderation.delete(app_context(request), moderator, path_id(request))
@@ -137,12 +143,12 @@ routes = [
     Route("/api/v1/admin/accounts/{id}", show, methods=["GET"]),
     Route("/api/v1/admin/accounts/{id}", destroy, methods=["DELETE"]),
     Route("/api/v1/admin/accounts/{id}/action", action, methods=["POST"]),
+    Route("/api/v1/admin/accounts/{id}/unsuspend", unsuspend, methods=["POST"]),
     *(
         Route(f"/api/v1/admin/accounts/{{id}}/{name}", _reversal(operation), methods=["POST"])
         for name, operation in (
             ("enable", moderation.enable),
             ("unsilence", moderation.unsilence),
-            ("unsuspend", moderation.unsuspend),
             ("unsensitive", moderation.unsensitive),
             ("approve", moderation.approve),
             ("reject", moderation.reject),

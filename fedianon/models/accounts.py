@@ -77,6 +77,9 @@ class Account(SnowflakeModel):
     updated_at = fields.DatetimeField(auto_now=True)
     silenced_at = fields.DatetimeField(null=True)
     suspended_at = fields.DatetimeField(null=True)
+    # remote: suspended by its own server (its actor says `suspended`), not by a moderator here;
+    # lifted again when the actor no longer says so
+    suspended_by_origin = fields.BooleanField(default=False)
     disabled_at = fields.DatetimeField(null=True)
     sensitized_at = fields.DatetimeField(null=True)
     deleted_at = fields.DatetimeField(null=True)

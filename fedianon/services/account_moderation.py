@@ -178,6 +178,9 @@ async def _suspend(ctx: AppContext, target: Account) -> None:
     else:
         await _sever_follows(ctx, target)
     await _set(target, **values)
+    if target.domain is None:
+        target.suspended_at = values["suspended_at"]  # type: ignore[assignment]
+        await outbox.profile_updated(ctx, target)  # peers hide it (Update with suspended)
 
 
 async def _sever_follows(ctx: AppContext, remote: Account) -> None:
@@ -248,11 +251,15 @@ async def unsensitive(moderator: Account, account_id: int) -> Account:
     return await _undo(moderator, account_id, "unsensitive", sensitized_at=None)
 
 
-async def unsuspend(moderator: Account, account_id: int) -> Account:
+async def unsuspend(ctx: AppContext, moderator: Account, account_id: int) -> Account:
     target = await get_account(account_id)
     if target.deleted_at is not None:
         raise Forbidden()  # its data is gone: there is nothing to give back
-    return await _undo(moderator, account_id, "unsuspend", suspended_at=None)
+    was_suspended = target.suspended_at is not None
+    account = await _undo(moderator, account_id, "unsuspend", suspended_at=None)
+    if was_suspended and account.domain is None:
+        await outbox.profile_updated(ctx, account)  # peers show it again
+    return account
 
 
 async def approve(moderator: Account, account_id: int) -> Account:

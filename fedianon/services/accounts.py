@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tortoise.exceptions import IntegrityError
 
 from federation.signatures.keys import generate_rsa_keypair
-from fedianon.db import transaction
+from fedianon.db import atomic, transaction
 from fedianon.errors import NotFound, ValidationFailed
 from fedianon.models.accounts import ROLE_USER, ROLES, Account
 from fedianon.services import passwords
@@ -17,6 +18,9 @@ from fedianon.services.handles import normalize_handle, validate_handle
 from fedianon.services.text import plain_to_html
 from fedianon.timeutil import utcnow
 from fedianon.urls import LocalUrls
+
+if TYPE_CHECKING:
+    from fedianon.context import AppContext
 
 log = logging.getLogger("fedianon.accounts")
 
@@ -148,7 +152,9 @@ class Modification:
     password: str | None = None
 
 
-async def modify_account(handle: str, change: Modification) -> Account:
+async def modify_account(ctx: AppContext, handle: str, change: Modification) -> Account:
+    from fedianon.services import outbox  # it needs the context module, which needs this one
+
     account = await get_local_by_handle(handle)
     if account is None or account.is_instance_actor:
         raise NotFound(f"No local account @{normalize_handle(handle)}")
@@ -157,6 +163,7 @@ async def modify_account(handle: str, change: Modification) -> Account:
             raise ValidationFailed(f"Unknown role {change.role!r}; use one of {', '.join(ROLES)}")
         account.role = change.role
     now = utcnow()
+    was_suspended = account.suspended_at is not None
     if change.suspend:
         account.suspended_at = account.suspended_at or now
         account.session_version += 1
@@ -170,7 +177,10 @@ async def modify_account(handle: str, change: Modification) -> Account:
     if change.password is not None:
         account.password_hash = passwords.hash_password(change.password)
         account.session_version += 1
-    await account.save()
+    async with atomic():
+        await account.save()
+        if (account.suspended_at is not None) != was_suspended:
+            await outbox.profile_updated(ctx, account)  # peers hide or show it again
     return account
 
 

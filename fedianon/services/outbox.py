@@ -16,13 +16,14 @@ from tortoise.expressions import Subquery
 from federation.activitystreams import PUBLIC
 from fedianon.activitypub import renderers
 from fedianon.context import AppContext
+from fedianon.ids import new_id
 from fedianon.jobs import queue
 from fedianon.models.accounts import Account
 from fedianon.models.media import MediaAttachment
 from fedianon.models.social import Follow
 from fedianon.models.statuses import Mention, Status, StatusTag, Tag
 from fedianon.services import polls
-from fedianon.timeutil import iso_seconds, utcnow
+from fedianon.timeutil import iso_seconds
 
 FANOUT = "ap.fanout"
 
@@ -135,7 +136,8 @@ async def status_updated(ctx: AppContext, status: Status) -> None:
     document, mentioned = await note_document(ctx, status)
     activity = renderers.activity(
         "Update",
-        f"{status.uri}#updates/{int(status.edited_at.timestamp()) if status.edited_at else 0}",
+        # the edit's time to the microsecond: two edits in one second are two activities
+        f"{status.uri}#updates/{int(status.edited_at.timestamp() * 1e6) if status.edited_at else 0}",
         author,
         document,
         to=document["to"],
@@ -288,7 +290,7 @@ async def profile_updated(ctx: AppContext, account: Account) -> None:
     document.pop("@context", None)
     activity = renderers.activity(
         "Update",
-        f"{account.uri}#updates/{int(utcnow().timestamp())}",
+        f"{account.uri}#updates/{new_id()}",  # unique: peers drop an id seen before
         account,
         document,
         to=[PUBLIC],

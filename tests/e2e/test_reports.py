@@ -138,6 +138,16 @@ async def test_account_administration_through_mastodon_py(net: dict[str, Instanc
     shown = moderator.admin_account(rosa_id)
     assert shown["email"] == "" and shown["ip"] is None and shown["ips"] == []
 
+    student_side = await client(one, STUDENT)  # follows rosa, so instance one hears of her
+    found = student_side.search_v2(f"rosa@{two.domain}", resolve=True, result_type="accounts")
+    rosa_there = found["accounts"][0]
+    student_side.account_follow(rosa_there["id"])
+    await eventually(
+        lambda: student_side.account_relationships(rosa_there["id"])[0]["following"],
+        what="the follow accepted",
+    )
+    assert not student_side.account(rosa_there["id"]).get("suspended")
+
     moderator.admin_account_moderate(rosa_id, "suspend")
     assert moderator.admin_account(rosa_id)["suspended"] is True
     assert [a["id"] for a in moderator.admin_accounts_v2(status="suspended")] == [rosa_id]
@@ -148,15 +158,25 @@ async def test_account_administration_through_mastodon_py(net: dict[str, Instanc
     actor = httpx.get(
         f"{two.base_url}/users/rosa", headers={"Accept": "application/activity+json"}, timeout=30
     )
-    assert actor.status_code == 410
+    # as Mastodon: not gone (a suspension can be lifted) but marked, with the profile emptied
+    assert actor.status_code == 200
+    assert actor.json()["suspended"] is True and actor.json()["name"] == ""
+    await eventually(
+        lambda: student_side.account(rosa_there["id"]).get("suspended") is True,
+        what="instance one told of the suspension (Update with suspended)",
+    )
 
     assert moderator.admin_account_unsuspend(rosa_id)["suspended"] is False
     assert rosa.me()["username"] == "rosa"
+    await eventually(
+        lambda: not student_side.account(rosa_there["id"]).get("suspended"),
+        what="instance one told the suspension was lifted",
+    )
+    assert student_side.account(rosa_there["id"])["display_name"] in ("", "rosa")
 
     with pytest.raises(MastodonAPIError) as refused:
         moderator.admin_account_moderate(rosa_id, "banish")
     assert refused.value.args[1] == 422
-    student_side = await client(one, STUDENT)
     with pytest.raises(MastodonAPIError) as forbidden:
         student_side.admin_accounts_v2()
     assert forbidden.value.args[1] == 403

@@ -147,8 +147,11 @@ async def apply(
         actor = await fetch_actor(ctx, actor_uri)
     except RemoteError as exc:
         raise PermanentJobError(exc.message) from exc
-    if actor.suspended_at is not None and activity.type != "Delete":
-        return
+    lifting = (
+        activity.type == "Update" and actor.suspended_by_origin and activity.object_id == actor.uri
+    )
+    if actor.suspended_at is not None and activity.type != "Delete" and not lifting:
+        return  # but its deletion, or its own server lifting the suspension, still count
     try:
         await ProcessedActivity.create(digest=activity_digest(activity_id))
     except IntegrityError:

@@ -257,7 +257,8 @@ async def test_suspend_and_unsuspend_a_local_account(
     found = (await client.get("/api/v2/search", headers=alice.headers, params={"q": "bob"})).json()
     assert not found["accounts"]
     actor = await client.get("/users/bob", headers={"Accept": "application/activity+json"})
-    assert actor.status_code == 410
+    assert actor.status_code == 200 and actor.json()["suspended"] is True  # as Mastodon serves it
+    assert actor.json()["name"] == "" and "icon" not in actor.json()
     shown = (
         await client.get(f"/api/v1/admin/accounts/{bob.account.id}", headers=admin.headers)
     ).json()
