@@ -92,12 +92,34 @@ async def test_federated_subscriptions_with_trust_caps_drafts_and_retraction(
         priority="10",
     )
     assert ap.status_code == 200, ap.text
-    await eventually(
-        lambda: rest(
+
+    async def subscription_shown() -> bool:
+        shown = await rest(
             one, api_one, "GET", f"/api/v1/admin/domain_permission_subscriptions/{ap.json()['id']}"
-        ),
-        what="subscription",
-    )
+        )
+        assert shown.status_code == 200, shown.text
+        entity = shown.json()
+        assert (
+            entity["id"],
+            entity["kind"],
+            entity["uri"],
+            entity["actor_uri"],
+            entity["max_severity"],
+            entity["as_draft"],
+            entity["title"],
+        ) == (
+            ap.json()["id"],
+            "activitypub",
+            f"{two.base_url}/actor",
+            f"{two.base_url}/actor",
+            "silence",
+            False,
+            "peer two",
+        ), entity
+        assert entity.get("follow_state") in ("requested", "accepted"), entity
+        return True
+
+    await eventually(subscription_shown, what="the subscription resolved to two's actor")
 
     async def follow_state() -> str | None:
         return (

@@ -67,11 +67,17 @@ async def test_thread_boost_favourite_and_notifications(server: Instance) -> Non
     assert [a["acct"] for a in alice.status_favourited_by(root["id"])] == ["bob"]
     assert [a["acct"] for a in alice.status_reblogged_by(root["id"])] == ["bob"]
 
-    kinds = {(n["type"], n["account"]["acct"]) for n in alice.notifications()}
+    notes = alice.notifications()
+    kinds = {(n["type"], n["account"]["acct"]) for n in notes}
     assert {("mention", "bob"), ("reblog", "bob"), ("favourite", "bob")} <= kinds
     only_mentions = alice.notifications(types=["mention"])
     assert only_mentions and all(n["type"] == "mention" for n in only_mentions)
-    assert all(n["type"] != "favourite" for n in alice.notifications(exclude_types=["favourite"]))
+    assert [n["id"] for n in only_mentions] == [n["id"] for n in notes if n["type"] == "mention"]
+    without_favourites = alice.notifications(exclude_types=["favourite"])
+    assert [n["id"] for n in without_favourites] == [
+        n["id"] for n in notes if n["type"] != "favourite"
+    ]
+    assert {n["type"] for n in without_favourites} >= {"mention", "reblog"}
     bob_notes = bob.notifications(types=["mention"])
     assert {n["status"]["id"] for n in bob_notes} >= {root["id"], answer["id"]}
     alice.notifications_dismiss(only_mentions[0]["id"])
@@ -81,7 +87,8 @@ async def test_thread_boost_favourite_and_notifications(server: Instance) -> Non
     bob.status_unfavourite(root["id"])
     after = alice.status(root["id"])
     assert after["reblogs_count"] == 0 and after["favourites_count"] == 0
-    assert me["statuses_count"] >= 0
+    # alice wrote the root and the answer; bob's boost (undone) is not hers.
+    assert alice.me()["statuses_count"] == me["statuses_count"] + 2
 
 
 async def test_edit_history_source_bookmark_pin_delete(server: Instance) -> None:
@@ -168,6 +175,7 @@ async def test_home_timeline_pagination_both_directions(server: Instance) -> Non
     reader = await client_for(server, "dave")
     writer = await client_for(server, "bob")
     reader.account_follow(writer.me()["id"])
+    earlier = reader.status_post("my own post, older than the hundred")["id"]
     posted = [writer.status_post(f"post number {i}")["id"] for i in range(100)]
     expected = [i for i in reversed(posted)]
 
@@ -180,18 +188,25 @@ async def test_home_timeline_pagination_both_directions(server: Instance) -> Non
     mine = [i for i in seen if i in set(posted)]
     assert mine == expected, "forward walk lost or repeated posts"
     assert len(seen) == len(set(seen))
-    assert pages >= 15
+    assert seen == sorted(seen, key=int, reverse=True)
+    assert pages >= 15 and pages == -(-len(seen) // 7)  # every page full but the last
 
-    # Backwards from the oldest of our posts, with min_id pages.
-    back, cursor = [], reader.timeline_home(limit=7, max_id=posted[0])  # older than our first post
+    # A max_id page continues right after that id: the next seven older entries, no gap.
+    older = [s["id"] for s in reader.timeline_home(limit=7, max_id=posted[0])]
+    assert earlier in older
+    assert older == seen[seen.index(posted[0]) + 1 :][:7]
+
+    # Backwards from the oldest of our posts, with min_id pages: each page holds the seven
+    # entries just above the cursor, newest first, and fetch_previous moves up from there.
+    back, back_pages = [], 0
     back_page = reader.timeline_home(limit=7, min_id=int(posted[0]) - 1)
     while back_page:
+        back_pages += 1
         back.extend(s["id"] for s in back_page)
         back_page = reader.fetch_previous(back_page)
-    back_mine = [i for i in back if i in set(posted)]
-    assert sorted(back_mine, key=int) == sorted(posted, key=int)
-    assert len(back) == len(set(back))
-    assert cursor is not None
+    ascending = sorted(posted, key=int)
+    assert back == [i for k in range(0, 100, 7) for i in reversed(ascending[k : k + 7])]
+    assert back_pages == 15 and len(back) == len(set(back))
 
 
 async def test_toot_cli_posts_and_reads_home_with_an_oauth_token(

@@ -113,4 +113,4 @@ async def test_system_resolver_on_localhost():
     with pytest.raises(BlockedAddressError):
         await check_host("localhost", allow_private=False)
     addresses = await check_host("localhost", allow_private=True)
-    assert all(a.is_loopback for a in addresses)
+    assert addresses and all(a.is_loopback for a in addresses)

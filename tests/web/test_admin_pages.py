@@ -1,11 +1,13 @@
 """The admin area through the in-process client: who may see it, CSRF, import preview then
-apply, drafts review, subscriptions and the federation page."""
+apply, drafts review, subscriptions, the federation page, and invalid forms shown again with
+their error."""
 
 from __future__ import annotations
 
 import re
 
 import httpx
+from starlette.applications import Starlette
 
 from fedianon.models.moderation import BlocklistDraft, DomainBlock
 from fedianon.settings import Settings
@@ -196,3 +198,77 @@ async def test_moderator_handles_a_report_in_the_admin_area(
     assert reopened.status_code == 303 and (await Report.get(id=report.id)).action_taken_at is None
     forged = await client.post(f"/admin/reports/{report.id}", data={"action": "resolve"})
     assert forged.status_code == 403
+
+
+async def test_invalid_admin_forms_rerender_the_page_with_the_error(
+    app: Starlette, client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """An invalid submission on the domain-block edit page or on the federation page shows
+    that same page again, with everything its GET shows, a 4xx status and the error, instead
+    of crashing (or rendering the page without its data)."""
+    from fedianon.jobs import queue
+    from fedianon.models.federation import Instance, Job
+    from fedianon.models.social import FollowRequest
+    from tests.support.factories import make_remote
+
+    await make_user(settings, "campus_admin", role="admin")
+    token = await sign_in(client, "campus_admin")
+    created = await client.post(
+        "/admin/domain_blocks",
+        data={
+            "domain": "bad.example",
+            "severity": "suspend",
+            "public_comment": "spam",
+            "authenticity_token": token,
+        },
+    )
+    assert created.status_code == 303
+    block = await DomainBlock.get(domain="bad.example")
+
+    invalid = await client.post(
+        f"/admin/domain_blocks/{block.id}",
+        data={
+            "action": "save",
+            "severity": "banish",
+            "public_comment": "changed",
+            "authenticity_token": token,
+        },
+    )
+    assert invalid.status_code == 422, invalid.text
+    assert (
+        '<p class="error" role="alert" id="form-error">'
+        "Validation failed: Severity must be one of silence, suspend, noop</p>"
+    ) in invalid.text
+    # The edit page itself, its form ready to correct and resubmit.
+    assert "<h1>bad.example</h1>" in invalid.text
+    assert f'action="/admin/domain_blocks/{block.id}"' in invalid.text
+    assert csrf(invalid.text) == token
+    unchanged = await DomainBlock.get(id=block.id)
+    assert (unchanged.severity, unchanged.public_comment) == ("suspend", "spam")
+
+    # The federation page has something in each of its sections.
+    peer = await make_remote("relay", "peer.example")
+    pending = await FollowRequest.create(
+        account=peer.account,
+        target_account=app.state.ctx.extras["instance_actor"],
+        uri="https://peer.example/follows/1",
+    )
+    dead = await queue.enqueue("ap.deliver", {"inbox": "https://gone.example/inbox"})
+    await Job.filter(id=dead.id).update(state="dead", last_error="connection refused")
+    await Instance.create(domain="gone.example", failure_count=7)
+    for action in ("approve_peer", "reject_peer"):
+        unknown = await client.post(
+            "/admin/federation",
+            data={"action": action, "request_id": str(pending.id + 1), "authenticity_token": token},
+        )
+        assert unknown.status_code == 404, unknown.text
+        assert '<p class="error" role="alert" id="form-error">Record not found</p>' in unknown.text
+        assert "<h1>Blocklist peers</h1>" in unknown.text  # the federation page itself
+        assert (
+            f'name="request_id" value="{pending.id}"' in unknown.text
+            and csrf(unknown.text) == token
+        )
+        assert "relay@peer.example" in unknown.text
+        assert "https://gone.example/inbox" in unknown.text and "connection refused" in unknown.text
+        assert "<td>gone.example</td><td>7</td>" in unknown.text
+    assert await FollowRequest.filter(id=pending.id).exists()  # the real request is untouched

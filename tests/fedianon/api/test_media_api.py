@@ -257,7 +257,7 @@ async def test_show_update_delete_own_unattached_media(
 
     row = await MediaAttachment.get(id=int(media_id))
     paths = stored_paths(settings, row)
-    assert all(p.is_file() for p in paths)
+    assert len(paths) == 2 and all(p.is_file() for p in paths)  # the file and its preview
     deleted = await client.delete(f"/api/v1/media/{media_id}", headers=alice.headers)
     assert deleted.status_code == 200 and deleted.json() == {}
     assert not await MediaAttachment.filter(id=int(media_id)).exists()
@@ -570,6 +570,7 @@ async def test_cleanup_job_deletes_day_old_unattached_media_only(
     two_days_ago = utcnow() - timedelta(days=2)
     await MediaAttachment.filter(id__in=[int(stale), int(attached)]).update(created_at=two_days_ago)
     stale_paths = stored_paths(settings, await MediaAttachment.get(id=int(stale)))
+    assert len(stale_paths) == 2 and all(p.is_file() for p in stale_paths)
 
     assert "media.cleanup" in await schedule.enqueue_due()
     assert "media.cleanup" not in await schedule.enqueue_due()  # at most once per interval
