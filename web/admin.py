@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from fedianon.blocklists import ListFormatError
 from fedianon.context import app_context
-from fedianon.errors import FedianonError
+from fedianon.errors import FedianonError, NotFound, ValidationFailed
 from fedianon.jobs import queue
 from fedianon.models.accounts import Account
 from fedianon.services import admin_views, domain_blocks, domain_import, subscriptions
@@ -125,6 +125,17 @@ async def _federation_context(request: Request) -> dict[str, Any]:
     }
 
 
+def _form_int(form: Any, name: str, default: int | None = None) -> int:
+    """A whole number (a record id, a priority) posted by an admin form; when it is missing,
+    `default` if there is one; anything else is a clear 422, not a crash."""
+    raw = str(form.get(name, "") or "").strip()
+    if not raw and default is not None:
+        return default
+    if not raw.isdigit():
+        raise ValidationFailed(f"Validation failed: {name} must be a whole number")
+    return int(raw)
+
+
 async def index(request: Request) -> Response:
     """The overview: moderators see the reports link, admins everything."""
     account = await current_account(request)
@@ -148,7 +159,7 @@ async def blocks_page(request: Request, admin: Account) -> Response:
             await domain_blocks.create_allow(ctx, str(form.get("domain", "")), actor=admin)
             return _back("/admin/domain_blocks", "Domain allowed.")
         if action == "remove_allow":
-            await domain_blocks.delete_allow(int(form.get("allow_id", "0") or 0), actor=admin)
+            await domain_blocks.delete_allow(_form_int(form, "allow_id"), actor=admin)
             return _back("/admin/domain_blocks", "Allow removed.")
         await domain_blocks.create_block(
             ctx,
@@ -303,7 +314,7 @@ async def subscriptions_page(request: Request, admin: Account) -> Response:
                     uri=str(form.get("uri", "")).strip(),
                     kind=str(form.get("kind", "url")),
                     content_type=str(form.get("content_type", "text/csv")),
-                    priority=int(form.get("priority", "0") or 0),
+                    priority=_form_int(form, "priority", 0),
                     title=str(form.get("title", "")) or None,
                     as_draft=form.get("trust") != "auto",
                     max_severity=str(form.get("max_severity", "suspend")),
@@ -313,9 +324,7 @@ async def subscriptions_page(request: Request, admin: Account) -> Response:
                 actor=admin,
             )
             return _back("/admin/subscriptions", "Subscribed; the list is being fetched.")
-        subscription = await subscriptions.get_subscription(
-            int(form.get("subscription_id", "0") or 0)
-        )
+        subscription = await subscriptions.get_subscription(_form_int(form, "subscription_id"))
         if action == "refresh":
             fresh = await subscriptions.refresh(ctx, subscription)
             return _back(
@@ -351,7 +360,7 @@ async def drafts_page(request: Request, admin: Account) -> Response:
                     actor=admin,
                 )
             else:
-                await subscriptions.delete_exclude(int(form.get("exclude_id", "0") or 0))
+                await subscriptions.delete_exclude(_form_int(form, "exclude_id"))
             return _back("/admin/drafts", "Excludes updated.")
         ids = [int(i) for i in multi.get("draft_ids", []) if i.isdigit()]
         if not ids:
@@ -397,14 +406,15 @@ async def federation_page(request: Request, admin: Account) -> Response:
         form, _ = await _form(request)
         action = form.get("action")
         if action == "retry":
-            await queue.retry(int(form.get("job_id", "0") or 0))
+            if not await queue.retry(_form_int(form, "job_id")):
+                raise NotFound("That job no longer exists")
             return _back("/admin/federation", "Job requeued.")
         if action == "retry_all":
             await queue.retry_dead()
             return _back("/admin/federation", "Dead jobs requeued.")
         if action in ("approve_peer", "reject_peer"):
             await blocklist_federation.answer_peer(
-                ctx, int(form.get("request_id", "0") or 0), approve=action == "approve_peer"
+                ctx, _form_int(form, "request_id"), approve=action == "approve_peer"
             )
             return _back(
                 "/admin/federation",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 from starlette.applications import Starlette
 
 from fedianon.models.moderation import BlocklistDraft, DomainBlock
@@ -272,3 +273,43 @@ async def test_invalid_admin_forms_rerender_the_page_with_the_error(
         assert "https://gone.example/inbox" in unknown.text and "connection refused" in unknown.text
         assert "<td>gone.example</td><td>7</td>" in unknown.text
     assert await FollowRequest.filter(id=pending.id).exists()  # the real request is untouched
+
+
+@pytest.mark.parametrize(
+    ("page", "form"),
+    [
+        ("/admin/domain_blocks", {"action": "remove_allow", "allow_id": "abc"}),
+        ("/admin/subscriptions", {"action": "refresh", "subscription_id": "1 OR 1=1"}),
+        (
+            "/admin/subscriptions",
+            {"action": "create", "uri": "https://x.example/l.csv", "priority": "high"},
+        ),
+        ("/admin/drafts", {"action": "remove_exclude", "exclude_id": "-3"}),
+        ("/admin/federation", {"action": "retry", "job_id": "abc"}),
+        ("/admin/federation", {"action": "approve_peer", "request_id": ""}),
+    ],
+)
+async def test_a_malformed_number_in_an_admin_form_is_a_clear_error(
+    client: httpx.AsyncClient, settings: Settings, page: str, form: dict[str, str]
+) -> None:
+    """Ids and priorities posted by hand (or by a stale page) are checked, not crashed on."""
+    await make_user(settings, "campus_admin", role="admin")
+    token = await sign_in(client, "campus_admin")
+    response = await client.post(page, data={**form, "authenticity_token": token})
+    assert response.status_code == 422, response.text
+    assert '<p class="error" role="alert" id="form-error">Validation failed: ' in response.text
+    assert "must be a whole number" in response.text
+    assert f'action="{page}"' in response.text or page == "/admin/federation"  # the page again
+
+
+async def test_retrying_a_job_that_is_gone_says_so(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    await make_user(settings, "campus_admin", role="admin")
+    token = await sign_in(client, "campus_admin")
+    response = await client.post(
+        "/admin/federation",
+        data={"action": "retry", "job_id": "12345", "authenticity_token": token},
+    )
+    assert response.status_code == 404
+    assert "That job no longer exists" in response.text
