@@ -37,8 +37,9 @@ from fedianon.errors import NotFound, ValidationFailed
 from fedianon.jobs import queue
 from fedianon.jobs.registry import handler
 from fedianon.models.accounts import Account
-from fedianon.models.moderation import AdminAction, BlocklistSubscription, DomainAllow, DomainBlock
+from fedianon.models.moderation import BlocklistSubscription, DomainAllow, DomainBlock
 from fedianon.models.statuses import Status
+from fedianon.services import audit
 from fedianon.services.relationships import drop_all_follows
 from fedianon.timeutil import utcnow
 
@@ -147,7 +148,7 @@ async def create_block(
                 subscription=subscription,
                 created_by=actor,
             )
-            await _audit(actor, "domain_block.create", block.domain, f"{severity}")
+            await audit.record(actor, "domain_block.create", "domain", block.domain, f"{severity}")
             await _after_change(ctx, block, federate=federate)
     except IntegrityError:
         raise ValidationFailed("Validation failed: Domain is already blocked") from None
@@ -183,9 +184,10 @@ async def update_block(
     async with atomic():
         await DomainBlock.filter(id=block.id).update(**changes, updated_at=utcnow())
         block = await DomainBlock.get(id=block.id)
-        await _audit(
+        await audit.record(
             actor,
             "domain_block.update",
+            "domain",
             block.domain,
             ", ".join(f"{k}={v}" for k, v in changes.items() if k != "private_comment"),
         )
@@ -198,7 +200,7 @@ async def delete_block(
 ) -> None:
     async with atomic():
         await DomainBlock.filter(id=block.id).delete()
-        await _audit(actor, "domain_block.delete", block.domain, "")
+        await audit.record(actor, "domain_block.delete", "domain", block.domain)
         await queue.enqueue(
             APPLY_JOB, {"domain": block.domain, "lifted_marker": block.created_at.isoformat()}
         )
@@ -216,12 +218,6 @@ async def _after_change(ctx: AppContext, block: DomainBlock, *, federate: bool) 
 
         await blocklist_federation.push_block(ctx, block)
     policy.forget()
-
-
-async def _audit(actor: Account | None, action: str, target: str, text: str) -> None:
-    await AdminAction.create(
-        account=actor, action=action, target_type="domain", target_id=target, text=text
-    )
 
 
 def _domain_accounts(domain: str) -> Q:
@@ -333,7 +329,7 @@ async def create_allow(ctx: AppContext, raw_domain: str, *, actor: Account | Non
     if existing is not None:
         return existing
     allow = await DomainAllow.create(domain=domain)
-    await _audit(actor, "domain_allow.create", domain, "")
+    await audit.record(actor, "domain_allow.create", "domain", domain)
     return allow
 
 
@@ -342,4 +338,4 @@ async def delete_allow(allow_id: int, *, actor: Account | None) -> None:
     if allow is None:
         raise NotFound()
     await allow.delete()
-    await _audit(actor, "domain_allow.delete", allow.domain, "")
+    await audit.record(actor, "domain_allow.delete", "domain", allow.domain)
