@@ -70,7 +70,7 @@ def clean_domain(raw: str, ctx: AppContext | None = None) -> str:
         domain = normalize_domain(raw or "").domain
     except DomainError as exc:
         raise ValidationFailed(f"Validation failed: Domain {exc.reason}") from None
-    if ctx is not None and domain == ctx.settings.domain.split(":")[0].lower():
+    if ctx is not None and domain == ctx.settings.host:
         raise ValidationFailed("Validation failed: Domain is this instance's own domain")
     return domain
 

@@ -49,7 +49,7 @@ async def preview(ctx: AppContext, data: bytes, content_type: str | None = None)
     parsed = parse(data, content_type)
     current = {b.domain: _as_entry(b) for b in await DomainBlock.all()}
     excludes = list(await BlocklistExclude.all().values_list("domain", flat=True))
-    own = ctx.settings.domain.split(":")[0].lower()
+    own = ctx.settings.host
     result: ListDiff = diff(current, parsed.entries, excludes=[*excludes, own])
     return ImportPreview(
         format=parsed.format,

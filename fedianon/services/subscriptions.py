@@ -334,7 +334,7 @@ async def sync(ctx: AppContext, subscription: BlocklistSubscription, entries: li
     """Make this subscription's provenance, drafts and blocks match `entries`; returns how
     many entries the list had (after dropping excluded ones)."""
     excludes = await _excludes()
-    own = ctx.settings.domain.split(":")[0].lower()
+    own = ctx.settings.host
     incoming = {e.domain: e for e in entries if not _excluded(e.domain, excludes, own)}
     current = {
         p.domain: p for p in await BlocklistProvenance.filter(subscription_id=subscription.id)
@@ -377,7 +377,7 @@ async def sync(ctx: AppContext, subscription: BlocklistSubscription, entries: li
 async def apply_entry(ctx: AppContext, subscription: BlocklistSubscription, entry: Entry) -> str:
     """One pushed entry (a federated Add): record it and apply it. Returns what happened."""
     excludes = await _excludes()
-    if _excluded(entry.domain, excludes, ctx.settings.domain.split(":")[0].lower()):
+    if _excluded(entry.domain, excludes, ctx.settings.host):
         return "excluded"
     existing = await BlocklistProvenance.get_or_none(
         domain=entry.domain, subscription_id=subscription.id
