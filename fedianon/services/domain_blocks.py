@@ -38,7 +38,6 @@ from fedianon.jobs import queue
 from fedianon.jobs.registry import handler
 from fedianon.models.accounts import Account
 from fedianon.models.moderation import BlocklistSubscription, DomainAllow, DomainBlock
-from fedianon.models.statuses import Status
 from fedianon.services import audit
 from fedianon.services.relationships import drop_all_follows
 from fedianon.timeutil import utcnow
@@ -266,7 +265,7 @@ async def reconcile_all(ctx: AppContext, payload: dict[str, Any]) -> None:
 
 
 async def _suspend_domain(ctx: AppContext, domain: str, marker: datetime) -> None:
-    from fedianon.services.statuses import remove_status
+    from fedianon.services import statuses
 
     accounts = await Account.filter(_domain_accounts(domain))
     ids = [a.id for a in accounts]
@@ -275,10 +274,8 @@ async def _suspend_domain(ctx: AppContext, domain: str, marker: datetime) -> Non
     async with atomic():
         await drop_all_follows(ids)
         await Account.filter(id__in=ids, suspended_at__isnull=True).update(suspended_at=marker)
-    statuses = await Status.filter(account_id__in=ids).select_related("account").order_by("-id")
-    for status in statuses:
-        await remove_status(ctx, status, federate=False)
-    log.info("suspended a domain: %d accounts, %d cached statuses removed", len(ids), len(statuses))
+    removed = await statuses.remove_all_of(ctx, ids)
+    log.info("suspended a domain: %d accounts, %d cached statuses removed", len(ids), removed)
 
 
 def admin_entity(block: DomainBlock) -> dict[str, Any]:

@@ -6,6 +6,7 @@ notifications and the federation outbox, so a failure leaves nothing half-writte
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -338,6 +339,19 @@ async def remove_status(ctx: AppContext, status: Status, *, federate: bool = Tru
         if status.local:
             await media.detach_all(status.id)
         await Status.filter(id=status.id).delete()
+
+
+async def remove_all_of(ctx: AppContext, account_ids: Collection[int]) -> int:
+    """Remove every status of these accounts, newest first, without federating the deletes
+    (the account is going or gone, or its server is suspended); returns how many there were."""
+    statuses = (
+        await Status.filter(account_id__in=list(account_ids))
+        .select_related("account")
+        .order_by("-id")
+    )
+    for status in statuses:
+        await remove_status(ctx, status, federate=False)
+    return len(statuses)
 
 
 async def _emit_delete(status_id: int, account_id: int, visibility: str) -> None:
