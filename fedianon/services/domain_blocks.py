@@ -15,7 +15,7 @@ time of their suspension or silence, and only those are restored.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -57,11 +57,6 @@ class BlockSpec:
     private_comment: str | None = None
     public_comment: str | None = None
     obfuscate: bool = False
-
-
-@dataclass
-class BlockChanges:
-    values: dict[str, Any] = field(default_factory=dict)
 
 
 def clean_domain(raw: str, ctx: AppContext | None = None) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
@@ -430,7 +429,3 @@ async def history(status_id: int, viewer: Account | None) -> tuple[Status, list[
     status = await get_visible(status_id, viewer)
     edits = await StatusEdit.filter(status_id=status.id).order_by("id")
     return status, edits
-
-
-def created_before(status: Status, moment: datetime) -> bool:
-    return status.created_at < moment
