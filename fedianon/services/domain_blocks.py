@@ -201,7 +201,7 @@ async def delete_block(
         if federate:
             from fedianon.activitypub import blocklist_federation
 
-            await blocklist_federation.push_removal(ctx, block)
+            await blocklist_federation.push_change(ctx, block, removed=True)
     policy.forget()
 
 
@@ -210,7 +210,7 @@ async def _after_change(ctx: AppContext, block: DomainBlock, *, federate: bool) 
     if federate:
         from fedianon.activitypub import blocklist_federation
 
-        await blocklist_federation.push_block(ctx, block)
+        await blocklist_federation.push_change(ctx, block)
     policy.forget()
 
 
