@@ -103,16 +103,6 @@ def is_postgres() -> bool:
     return connection().capabilities.dialect == "postgres"
 
 
-def placeholder(index: int) -> str:
-    """The parameter marker for raw SQL: `$1` on PostgreSQL, `?` on SQLite."""
-    return f"${index}" if is_postgres() else "?"
-
-
-def placeholders(start: int, count: int) -> str:
-    """`$3, $4, $5` (PostgreSQL) or `?, ?, ?` (SQLite) for an IN list."""
-    return ", ".join(placeholder(start + i) for i in range(count))
-
-
 _MARKER = re.compile(r"\{p(\d+)\}")
 
 

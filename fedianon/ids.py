@@ -37,11 +37,6 @@ def new_id(at: datetime | None = None) -> int:
         return (ms << _SEQUENCE_BITS) | _sequence
 
 
-def id_floor(at: datetime) -> int:
-    """The smallest id that can belong to `at` (for time-range pagination)."""
-    return int(at.timestamp() * 1000) << _SEQUENCE_BITS
-
-
 def id_time(snowflake: int) -> datetime:
     return datetime.fromtimestamp((snowflake >> _SEQUENCE_BITS) / 1000, tz=UTC)
 

@@ -37,7 +37,7 @@ def build_message(settings: Settings, to: EmailAddress, mail: Mail) -> EmailMess
     message["To"] = to.value
     message["Subject"] = mail.subject
     message["Date"] = formatdate(localtime=False, usegmt=True)
-    message["Message-ID"] = make_msgid(domain=settings.domain.split(":")[0])
+    message["Message-ID"] = make_msgid(domain=settings.host)
     message.set_content(mail.body)
     return message
 

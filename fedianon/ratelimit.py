@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from fedianon.errors import RateLimited
 from fedianon.privacy import DailyKey
@@ -14,6 +15,20 @@ from fedianon.privacy import DailyKey
 class Limit:
     attempts: int
     period_seconds: float
+
+
+class Standing(NamedTuple):
+    """One key after an attempt: whether it was counted, the limit, what remains of it, and
+    the seconds until the window resets."""
+
+    counted: bool
+    limit: int
+    remaining: int
+    reset_in: float
+
+    @property
+    def retry_after(self) -> int:
+        return int(self.reset_in) + 1
 
 
 @dataclass
@@ -29,25 +44,24 @@ class RateLimiter:
         self, bucket: str, key: str, message: str = "Too many attempts; please wait and try again."
     ) -> None:
         """Count an attempt; raise RateLimited when the bucket's limit is exceeded."""
+        standing = self.attempt(bucket, key)
+        if not standing.counted:
+            raise RateLimited(message, retry_after=standing.retry_after)
+
+    def attempt(self, bucket: str, key: str) -> Standing:
+        """Count an attempt unless the bucket's limit is reached, and say where the key stands
+        afterwards (for rate-limit headers); the key is hashed once for both."""
         limit = self.limits[bucket]
         now = time.monotonic()
         self._sweep(now)
         window = self._hits.setdefault((bucket, self._key.digest(key)), deque())
         while window and window[0] <= now - limit.period_seconds:
             window.popleft()
-        if len(window) >= limit.attempts:
-            retry_after = int(window[0] + limit.period_seconds - now) + 1
-            raise RateLimited(message, retry_after=retry_after)
-        window.append(now)
-
-    def status(self, bucket: str, key: str) -> tuple[int, int, float]:
-        """(limit, remaining, seconds until the window resets) for rate-limit headers."""
-        limit = self.limits[bucket]
-        now = time.monotonic()
-        window = self._hits.get((bucket, self._key.digest(key)), deque())
-        live = [t for t in window if t > now - limit.period_seconds]
-        reset = (live[0] + limit.period_seconds - now) if live else limit.period_seconds
-        return limit.attempts, max(0, limit.attempts - len(live)), reset
+        counted = len(window) < limit.attempts
+        if counted:
+            window.append(now)
+        reset = (window[0] + limit.period_seconds - now) if window else limit.period_seconds
+        return Standing(counted, limit.attempts, max(0, limit.attempts - len(window)), reset)
 
     def _sweep(self, now: float) -> None:
         if now - self._last_sweep < 60:

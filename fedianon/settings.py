@@ -85,6 +85,12 @@ class Settings:
         return f"{self.scheme}://{self.domain}"
 
     @property
+    def host(self) -> str:
+        """The instance's host name without its port, lowercase ("campus.example" for
+        "campus.example:8443"): what handles, blocklists and mail ids compare against."""
+        return self.domain.split(":")[0].lower()
+
+    @property
     def sign_up_open(self) -> bool:
         return bool(self.campus_domains)
 

@@ -37,7 +37,6 @@ async def queue(request: Request) -> Response:
         {
             "reports": await admin_views.reports(resolved=resolved),
             "resolved": resolved,
-            "admin_reports_enabled": True,
             "notice": request.query_params.get("notice"),
         },
     )
@@ -91,7 +90,6 @@ async def show(request: Request) -> Response:
         {
             "view": view,
             "error": error,
-            "admin_reports_enabled": True,
             "notice": request.query_params.get("notice"),
         },
         status_code,

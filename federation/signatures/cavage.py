@@ -20,12 +20,12 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
+from federation.signatures import _common
 from federation.signatures._common import (
     ACTIVITY_JSON,
     AP_ACCEPT,
@@ -45,7 +45,6 @@ from federation.signatures._common import (
     get_header,
     host_of,
     parse_http_date,
-    path_with_query,
     utcnow,
 )
 from federation.signatures.digest import DigestError, build_digest, verify_digest
@@ -130,7 +129,7 @@ def sign_request(
         out["Digest"] = values["digest"]
         values["content-type"] = get_header(given, "content-type") or ACTIVITY_JSON
         out["Content-Type"] = values["content-type"]
-    values["(request-target)"] = f"{method.lower()} {path_with_query(url)}"
+    values["(request-target)"] = f"{method.lower()} {_common.path_with_query(url)}"
     signing_string = "\n".join(f"{name}: {values[name]}" for name in names).encode("utf-8")
     if isinstance(key, rsa.RSAPrivateKey):
         algorithm = "rsa-sha256"
@@ -365,8 +364,7 @@ def verify_request(
     ``path_with_query`` may also be an absolute URL; only its path and query are used.
     """
     if path_with_query.startswith(("http://", "https://")):
-        parts = urlsplit(path_with_query)
-        path_with_query = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        path_with_query = _common.path_with_query(path_with_query)
     sig = parse_signature_header(get_header(headers, "signature"))
     created = check_request(sig, method, headers, body, now=now, check_time=check_time)
     resolved = key(sig.key_id) if callable(key) else key

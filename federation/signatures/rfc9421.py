@@ -48,6 +48,7 @@ from federation.signatures._common import (
     from_timestamp,
     get_header,
     host_of,
+    path_with_query,
     utcnow,
 )
 from federation.signatures.digest import DigestError, build_content_digest, verify_content_digest
@@ -247,7 +248,7 @@ def component_value(component: Component, method: str, url: str, headers: Header
         if name == "@query":
             return [f"?{parts.query}"]
         if name == "@request-target":
-            return [(parts.path or "/") + (f"?{parts.query}" if parts.query else "")]
+            return [path_with_query(url)]
         raise MalformedSignature(f"Unsupported derived component {name}")
     if params:
         raise MalformedSignature(f"Unsupported parameters on field {name}")

@@ -86,27 +86,14 @@ async def collection_document(ctx: AppContext, *, for_peer: bool) -> dict[str, A
     )
 
 
-async def push_block(ctx: AppContext, block: DomainBlock) -> None:
-    if not _published(block):
-        await push_removal(ctx, block)
-        return
+async def push_change(ctx: AppContext, block: DomainBlock, *, removed: bool = False) -> None:
+    """Tell the peers following the instance actor: `Add` for a block we publish, `Remove`
+    for one deleted (`removed`) or no longer published."""
+    verb = "Remove" if removed or not _published(block) else "Add"
     actor = ctx.extras["instance_actor"]
     activity = renderers.activity(
-        "Add",
-        f"{collection_url(ctx)}#add-{new_id()}",
-        actor,
-        block_item(ctx, block),
-        to=[actor.followers_url],
-    )
-    activity["target"] = collection_url(ctx)
-    await outbox.publish(actor, activity, followers_of=actor)
-
-
-async def push_removal(ctx: AppContext, block: DomainBlock) -> None:
-    actor = ctx.extras["instance_actor"]
-    activity = renderers.activity(
-        "Remove",
-        f"{collection_url(ctx)}#remove-{new_id()}",
+        verb,
+        f"{collection_url(ctx)}#{verb.lower()}-{new_id()}",
         actor,
         block_item(ctx, block),
         to=[actor.followers_url],

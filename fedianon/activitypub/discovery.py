@@ -31,7 +31,7 @@ async def webfinger_endpoint(request: Request) -> Response:
         if parsed.host.lower() != ctx.settings.domain.lower():
             return JSONResponse({"error": "Record not found"}, status_code=404)
         if (
-            parsed.user.lower() == ctx.settings.domain.split(":")[0].lower()
+            parsed.user.lower() == ctx.settings.host
             or parsed.user.lower() == ctx.settings.domain.lower()
         ):
             account = ctx.extras.get("instance_actor")

@@ -102,7 +102,7 @@ def exclude_entity(e: BlocklistExclude) -> dict[str, Any]:
     )
 
 
-def _spec(params: Params, *, kind_default: str = "url") -> subscriptions.SubscriptionSpec:
+def _spec(params: Params) -> subscriptions.SubscriptionSpec:
     uri = params.str("uri") or ""
     if not uri:
         raise BadRequest("uri is required")
@@ -118,7 +118,7 @@ def _spec(params: Params, *, kind_default: str = "url") -> subscriptions.Subscri
         max_severity=params.str("max_severity") or "suspend",
         fetch_username=params.str("fetch_username"),
         fetch_password=params.str("fetch_password"),
-        kind=params.str("kind") or kind_default,
+        kind=params.str("kind") or "url",
     )
 
 

@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fedianon.api.auth import bearer_token
-from fedianon.errors import RateLimited
+from fedianon.ratelimit import Standing
 from fedianon.timeutil import iso, utcnow
 
 
@@ -39,16 +39,14 @@ class ApiRateLimitMiddleware:
             and scope["method"] == "POST"
             else "api"
         )
-        try:
-            limiter.hit(bucket, token, "Too many requests")
-        except RateLimited as exc:
-            headers = self._headers(limiter, bucket, token)
-            headers["Retry-After"] = str(exc.retry_after)
+        standing = limiter.attempt(bucket, token)
+        headers = self._headers(standing)
+        if not standing.counted:
+            headers["Retry-After"] = str(standing.retry_after)
             await JSONResponse({"error": "Too many requests"}, status_code=429, headers=headers)(
                 scope, receive, send
             )
             return
-        headers = self._headers(limiter, bucket, token)
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -60,10 +58,9 @@ class ApiRateLimitMiddleware:
         await self.app(scope, receive, with_headers)
 
     @staticmethod
-    def _headers(limiter, bucket: str, token: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
-        limit, remaining, reset_in = limiter.status(bucket, token)
+    def _headers(standing: Standing) -> dict[str, str]:
         return {
-            "X-RateLimit-Limit": str(limit),
-            "X-RateLimit-Remaining": str(remaining),
-            "X-RateLimit-Reset": iso(utcnow() + timedelta(seconds=reset_in)) or "",
+            "X-RateLimit-Limit": str(standing.limit),
+            "X-RateLimit-Remaining": str(standing.remaining),
+            "X-RateLimit-Reset": iso(utcnow() + timedelta(seconds=standing.reset_in)) or "",
         }

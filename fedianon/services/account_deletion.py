@@ -9,11 +9,9 @@ from fedianon.db import atomic
 from fedianon.errors import NotFound
 from fedianon.models.accounts import Account
 from fedianon.models.social import Block, Follow, Mute
-from fedianon.models.statuses import Status
-from fedianon.services import outbox
+from fedianon.services import outbox, statuses
 from fedianon.services.oauth import revoke_all_for_account
 from fedianon.services.relationships import drop_all_follows
-from fedianon.services.statuses import remove_status
 from fedianon.timeutil import utcnow
 
 
@@ -49,7 +47,4 @@ async def delete_local_account(ctx: AppContext, account: Account) -> None:
             following_count=0,
         )
     await revoke_all_for_account(account)
-    for status in (
-        await Status.filter(account_id=account.id).select_related("account").order_by("-id")
-    ):
-        await remove_status(ctx, status, federate=False)
+    await statuses.remove_all_of(ctx, [account.id])

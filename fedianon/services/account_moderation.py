@@ -26,12 +26,10 @@ from fedianon.errors import Forbidden, NotFound, ValidationFailed
 from fedianon.models.accounts import ROLE_ADMIN, ROLE_MODERATOR, ROLE_USER, Account
 from fedianon.models.moderation import Report
 from fedianon.models.social import Follow, FollowRequest, Notification
-from fedianon.models.statuses import Status
-from fedianon.services import account_deletion, audit, feeds, outbox, reports
+from fedianon.services import account_deletion, audit, feeds, outbox, reports, statuses
 from fedianon.services.accounts import get_account
 from fedianon.services.paging import PageRequest, fetch_page
 from fedianon.services.relationships import _adjust_counts
-from fedianon.services.statuses import remove_status
 from fedianon.timeutil import utcnow
 
 ACTION_TYPES = ("none", "sensitive", "disable", "silence", "suspend")
@@ -294,7 +292,4 @@ async def delete(ctx: AppContext, moderator: Account, account_id: int) -> Accoun
 async def _purge_remote(ctx: AppContext, target: Account) -> None:
     await _sever_follows(ctx, target)
     await _set(target, deleted_at=utcnow(), followers_count=0, following_count=0)
-    for status in (
-        await Status.filter(account_id=target.id).select_related("account").order_by("-id")
-    ):
-        await remove_status(ctx, status, federate=False)
+    await statuses.remove_all_of(ctx, [target.id])

@@ -15,7 +15,7 @@ time of their suspension or silence, and only those are restored.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -37,8 +37,8 @@ from fedianon.errors import NotFound, ValidationFailed
 from fedianon.jobs import queue
 from fedianon.jobs.registry import handler
 from fedianon.models.accounts import Account
-from fedianon.models.moderation import AdminAction, BlocklistSubscription, DomainAllow, DomainBlock
-from fedianon.models.statuses import Status
+from fedianon.models.moderation import BlocklistSubscription, DomainAllow, DomainBlock
+from fedianon.services import audit
 from fedianon.services.relationships import drop_all_follows
 from fedianon.timeutil import utcnow
 
@@ -59,17 +59,12 @@ class BlockSpec:
     obfuscate: bool = False
 
 
-@dataclass
-class BlockChanges:
-    values: dict[str, Any] = field(default_factory=dict)
-
-
 def clean_domain(raw: str, ctx: AppContext | None = None) -> str:
     try:
         domain = normalize_domain(raw or "").domain
     except DomainError as exc:
         raise ValidationFailed(f"Validation failed: Domain {exc.reason}") from None
-    if ctx is not None and domain == ctx.settings.domain.split(":")[0].lower():
+    if ctx is not None and domain == ctx.settings.host:
         raise ValidationFailed("Validation failed: Domain is this instance's own domain")
     return domain
 
@@ -147,7 +142,7 @@ async def create_block(
                 subscription=subscription,
                 created_by=actor,
             )
-            await _audit(actor, "domain_block.create", block.domain, f"{severity}")
+            await audit.record(actor, "domain_block.create", "domain", block.domain, f"{severity}")
             await _after_change(ctx, block, federate=federate)
     except IntegrityError:
         raise ValidationFailed("Validation failed: Domain is already blocked") from None
@@ -183,9 +178,10 @@ async def update_block(
     async with atomic():
         await DomainBlock.filter(id=block.id).update(**changes, updated_at=utcnow())
         block = await DomainBlock.get(id=block.id)
-        await _audit(
+        await audit.record(
             actor,
             "domain_block.update",
+            "domain",
             block.domain,
             ", ".join(f"{k}={v}" for k, v in changes.items() if k != "private_comment"),
         )
@@ -198,14 +194,14 @@ async def delete_block(
 ) -> None:
     async with atomic():
         await DomainBlock.filter(id=block.id).delete()
-        await _audit(actor, "domain_block.delete", block.domain, "")
+        await audit.record(actor, "domain_block.delete", "domain", block.domain)
         await queue.enqueue(
             APPLY_JOB, {"domain": block.domain, "lifted_marker": block.created_at.isoformat()}
         )
         if federate:
             from fedianon.activitypub import blocklist_federation
 
-            await blocklist_federation.push_removal(ctx, block)
+            await blocklist_federation.push_change(ctx, block, removed=True)
     policy.forget()
 
 
@@ -214,14 +210,8 @@ async def _after_change(ctx: AppContext, block: DomainBlock, *, federate: bool) 
     if federate:
         from fedianon.activitypub import blocklist_federation
 
-        await blocklist_federation.push_block(ctx, block)
+        await blocklist_federation.push_change(ctx, block)
     policy.forget()
-
-
-async def _audit(actor: Account | None, action: str, target: str, text: str) -> None:
-    await AdminAction.create(
-        account=actor, action=action, target_type="domain", target_id=target, text=text
-    )
 
 
 def _domain_accounts(domain: str) -> Q:
@@ -270,7 +260,7 @@ async def reconcile_all(ctx: AppContext, payload: dict[str, Any]) -> None:
 
 
 async def _suspend_domain(ctx: AppContext, domain: str, marker: datetime) -> None:
-    from fedianon.services.statuses import remove_status
+    from fedianon.services import statuses
 
     accounts = await Account.filter(_domain_accounts(domain))
     ids = [a.id for a in accounts]
@@ -279,10 +269,8 @@ async def _suspend_domain(ctx: AppContext, domain: str, marker: datetime) -> Non
     async with atomic():
         await drop_all_follows(ids)
         await Account.filter(id__in=ids, suspended_at__isnull=True).update(suspended_at=marker)
-    statuses = await Status.filter(account_id__in=ids).select_related("account").order_by("-id")
-    for status in statuses:
-        await remove_status(ctx, status, federate=False)
-    log.info("suspended a domain: %d accounts, %d cached statuses removed", len(ids), len(statuses))
+    removed = await statuses.remove_all_of(ctx, ids)
+    log.info("suspended a domain: %d accounts, %d cached statuses removed", len(ids), removed)
 
 
 def admin_entity(block: DomainBlock) -> dict[str, Any]:
@@ -333,7 +321,7 @@ async def create_allow(ctx: AppContext, raw_domain: str, *, actor: Account | Non
     if existing is not None:
         return existing
     allow = await DomainAllow.create(domain=domain)
-    await _audit(actor, "domain_allow.create", domain, "")
+    await audit.record(actor, "domain_allow.create", "domain", domain)
     return allow
 
 
@@ -342,4 +330,4 @@ async def delete_allow(allow_id: int, *, actor: Account | None) -> None:
     if allow is None:
         raise NotFound()
     await allow.delete()
-    await _audit(actor, "domain_allow.delete", allow.domain, "")
+    await audit.record(actor, "domain_allow.delete", "domain", allow.domain)

@@ -14,8 +14,8 @@ from fedianon.db import atomic
 from fedianon.errors import ValidationFailed
 from fedianon.jobs import queue
 from fedianon.models.accounts import Account
-from fedianon.models.moderation import AdminAction, BlocklistExclude, DomainBlock
-from fedianon.services import domain_blocks
+from fedianon.models.moderation import BlocklistExclude, DomainBlock
+from fedianon.services import audit, domain_blocks
 
 
 @dataclass
@@ -49,7 +49,7 @@ async def preview(ctx: AppContext, data: bytes, content_type: str | None = None)
     parsed = parse(data, content_type)
     current = {b.domain: _as_entry(b) for b in await DomainBlock.all()}
     excludes = list(await BlocklistExclude.all().values_list("domain", flat=True))
-    own = ctx.settings.domain.split(":")[0].lower()
+    own = ctx.settings.host
     result: ListDiff = diff(current, parsed.entries, excludes=[*excludes, own])
     return ImportPreview(
         format=parsed.format,
@@ -91,12 +91,8 @@ async def apply(
                 for e in planned.added
             ]
             await DomainBlock.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
-            await AdminAction.create(
-                account=actor,
-                action="domain_block.import",
-                target_type="domain",
-                target_id=filename[:255],
-                text=f"{len(rows)} blocks",
+            await audit.record(
+                actor, "domain_block.import", "domain", filename[:255], f"{len(rows)} blocks"
             )
             await queue.enqueue(domain_blocks.RECONCILE_JOB, {})
             added = len(rows)

@@ -38,8 +38,9 @@ async def _local_followers(account_id: int, *, wants_reblogs: bool = False) -> s
     return set(await query.values_list("account_id", flat=True))
 
 
-async def _excluded(candidates: set[int], authors: list[Account]) -> set[int]:
-    """Candidates who block or mute any of `authors` (or block their domain), or are blocked."""
+async def excluded_readers(candidates: set[int], authors: list[Account]) -> set[int]:
+    """Those of `candidates` who must not get the authors' statuses: they block or mute any of
+    `authors` (or block their domain), or are blocked by one."""
     if not candidates:
         return set()
     author_ids = [a.id for a in authors]
@@ -67,11 +68,6 @@ async def _excluded(candidates: set[int], authors: list[Account]) -> set[int]:
             ).values_list("account_id", flat=True)
         )
     return excluded
-
-
-async def excluded_readers(candidates: set[int], authors: list[Account]) -> set[int]:
-    """Those of `candidates` who must not get the authors' statuses (blocks, mutes)."""
-    return await _excluded(candidates, authors)
 
 
 async def readers_of(status_id: int) -> tuple[list[int], list[int]]:
@@ -105,7 +101,9 @@ async def _home_recipients(
         )
         followers -= already
         followers.discard(original.account_id)  # type: ignore[attr-defined]
-        return recipients | (followers - await _excluded(followers, [author, original.account]))
+        return recipients | (
+            followers - await excluded_readers(followers, [author, original.account])
+        )
     local_mentioned = (
         set(
             await Account.filter(id__in=mentioned_ids, domain__isnull=True).values_list(
@@ -116,7 +114,7 @@ async def _home_recipients(
         else set()
     )
     if status.visibility == "direct":
-        return recipients | (local_mentioned - await _excluded(local_mentioned, [author]))
+        return recipients | (local_mentioned - await excluded_readers(local_mentioned, [author]))
     followers = await _local_followers(author.id)
     reply_to = status.in_reply_to_account_id  # type: ignore[attr-defined]
     if reply_to is not None and reply_to != author.id:
@@ -132,7 +130,7 @@ async def _home_recipients(
                 "account_id", flat=True
             )
         )
-    return recipients | (candidates - await _excluded(candidates, [author]))
+    return recipients | (candidates - await excluded_readers(candidates, [author]))
 
 
 @dataclass(frozen=True)
@@ -152,7 +150,7 @@ async def _list_targets(status: Status, author: Account, original: Status | None
         return ListTargets([], set())
     authors = [author] if original is None else [author, original.account]
     owners = {r["list__account_id"] for r in rows}
-    excluded = await _excluded(owners, authors)
+    excluded = await excluded_readers(owners, authors)
     exclusive_owners = {
         r["list__account_id"]
         for r in rows

@@ -82,13 +82,6 @@ async def notify(
     return notification
 
 
-async def remove_for_status(status_id: int, kinds: tuple[str, ...] | None = None) -> None:
-    query = Notification.filter(status_id=status_id)
-    if kinds:
-        query = query.filter(type__in=kinds)
-    await query.delete()
-
-
 async def list_for(
     viewer: Account,
     page: PageRequest,

@@ -85,7 +85,7 @@ async def note_document(ctx: AppContext, status: Status) -> tuple[dict[str, Any]
     )  # type: ignore[attr-defined]
     mentioned, tags, media, parent_uri, conversation = await _note_parts(status)
     if conversation is None and status.conversation_id is not None:  # type: ignore[attr-defined]
-        conversation = f"tag:{ctx.settings.domain.split(':')[0]},{status.created_at:%Y-%m-%d}:objectId={status.conversation_id}:objectType=Conversation"  # type: ignore[attr-defined]
+        conversation = f"tag:{ctx.settings.host},{status.created_at:%Y-%m-%d}:objectId={status.conversation_id}:objectType=Conversation"  # type: ignore[attr-defined]
     poll = await polls.question_fields(status)
     document = renderers.note(
         status,

@@ -22,10 +22,6 @@ class Results:
     hashtags: list[Tag] = field(default_factory=list)
 
 
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 async def search_accounts(
     viewer: Account | None,
     q: str,

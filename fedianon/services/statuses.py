@@ -6,8 +6,8 @@ notifications and the federation outbox, so a failure leaves nothing half-writte
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
@@ -340,6 +340,19 @@ async def remove_status(ctx: AppContext, status: Status, *, federate: bool = Tru
         await Status.filter(id=status.id).delete()
 
 
+async def remove_all_of(ctx: AppContext, account_ids: Collection[int]) -> int:
+    """Remove every status of these accounts, newest first, without federating the deletes
+    (the account is going or gone, or its server is suspended); returns how many there were."""
+    statuses = (
+        await Status.filter(account_id__in=list(account_ids))
+        .select_related("account")
+        .order_by("-id")
+    )
+    for status in statuses:
+        await remove_status(ctx, status, federate=False)
+    return len(statuses)
+
+
 async def _emit_delete(status_id: int, account_id: int, visibility: str) -> None:
     """After commit, tell streams; who held it is read now, before the rows go."""
     homes, lists = await feeds.readers_of(status_id)
@@ -416,7 +429,3 @@ async def history(status_id: int, viewer: Account | None) -> tuple[Status, list[
     status = await get_visible(status_id, viewer)
     edits = await StatusEdit.filter(status_id=status.id).order_by("id")
     return status, edits
-
-
-def created_before(status: Status, moment: datetime) -> bool:
-    return status.created_at < moment

@@ -31,14 +31,13 @@ from fedianon.jobs import queue
 from fedianon.jobs.registry import handler
 from fedianon.models.accounts import Account
 from fedianon.models.moderation import (
-    AdminAction,
     BlocklistDraft,
     BlocklistExclude,
     BlocklistProvenance,
     BlocklistSubscription,
     DomainBlock,
 )
-from fedianon.services import domain_blocks
+from fedianon.services import audit, domain_blocks
 from fedianon.timeutil import utcnow
 
 log = logging.getLogger("fedianon.subscriptions")
@@ -124,13 +123,7 @@ async def create_subscription(
         )
     except IntegrityError:
         raise Conflict("A subscription with this uri or title already exists") from None
-    await AdminAction.create(
-        account=actor,
-        action="subscription.create",
-        target_type="subscription",
-        target_id=str(subscription.id),
-        text=spec.uri,
-    )
+    await audit.record(actor, "subscription.create", "subscription", subscription.id, spec.uri)
     if spec.kind == "activitypub":
         from fedianon.activitypub import blocklist_federation
 
@@ -189,13 +182,7 @@ async def update_subscription(
         ):
             setattr(subscription, name, value)
     await subscription.save()
-    await AdminAction.create(
-        account=actor,
-        action="subscription.update",
-        target_type="subscription",
-        target_id=str(subscription.id),
-        text="",
-    )
+    await audit.record(actor, "subscription.update", "subscription", subscription.id)
     return subscription
 
 
@@ -225,12 +212,8 @@ async def remove_subscription(
 
         await blocklist_federation.unsubscribe(ctx, subscription)
     await BlocklistSubscription.filter(id=subscription.id).delete()
-    await AdminAction.create(
-        account=actor,
-        action="subscription.remove",
-        target_type="subscription",
-        target_id=str(subscription.id),
-        text=subscription.uri,
+    await audit.record(
+        actor, "subscription.remove", "subscription", subscription.id, subscription.uri
     )
 
 
@@ -351,7 +334,7 @@ async def sync(ctx: AppContext, subscription: BlocklistSubscription, entries: li
     """Make this subscription's provenance, drafts and blocks match `entries`; returns how
     many entries the list had (after dropping excluded ones)."""
     excludes = await _excludes()
-    own = ctx.settings.domain.split(":")[0].lower()
+    own = ctx.settings.host
     incoming = {e.domain: e for e in entries if not _excluded(e.domain, excludes, own)}
     current = {
         p.domain: p for p in await BlocklistProvenance.filter(subscription_id=subscription.id)
@@ -394,7 +377,7 @@ async def sync(ctx: AppContext, subscription: BlocklistSubscription, entries: li
 async def apply_entry(ctx: AppContext, subscription: BlocklistSubscription, entry: Entry) -> str:
     """One pushed entry (a federated Add): record it and apply it. Returns what happened."""
     excludes = await _excludes()
-    if _excluded(entry.domain, excludes, ctx.settings.domain.split(":")[0].lower()):
+    if _excluded(entry.domain, excludes, ctx.settings.host):
         return "excluded"
     existing = await BlocklistProvenance.get_or_none(
         domain=entry.domain, subscription_id=subscription.id
@@ -641,9 +624,7 @@ async def reject_draft(
             private_comment=f"rejected draft from subscription {draft.subscription_id}",
             actor=actor,
         )  # type: ignore[attr-defined]
-    await AdminAction.create(
-        account=actor, action="draft.reject", target_type="domain", target_id=draft.domain, text=""
-    )
+    await audit.record(actor, "draft.reject", "domain", draft.domain)
 
 
 async def get_draft(draft_id: int) -> BlocklistDraft:
@@ -711,11 +692,5 @@ async def delete_exclude(exclude_id: int) -> None:
 async def adopt_block(block: DomainBlock, *, actor: Account | None) -> DomainBlock:
     """An admin takes a subscription's block as their own: no list can retract it any more."""
     await DomainBlock.filter(id=block.id).update(subscription_id=None, source="adopted")
-    await AdminAction.create(
-        account=actor,
-        action="domain_block.adopt",
-        target_type="domain",
-        target_id=block.domain,
-        text="",
-    )
+    await audit.record(actor, "domain_block.adopt", "domain", block.domain)
     return await DomainBlock.get(id=block.id)

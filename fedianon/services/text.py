@@ -22,6 +22,10 @@ MENTION_RE = re.compile(
     r"(?:@([a-zA-Z0-9.-]+(?:\.[a-zA-Z0-9-]+)*(?::\d{1,5})?|localhost:\d{1,5}))?"
 )
 HASHTAG_RE = re.compile(r"(?<![\w/&#])#([^\W\d_][\w]{0,99}|[\w]*[^\W\d_][\w]*)", re.UNICODE)
+# Links, mentions and hashtags in one pass over a line (groups: url, user, host, tag).
+_INLINE_RE = re.compile(
+    f"{_URL_RE.pattern}|{MENTION_RE.pattern}|{HASHTAG_RE.pattern}", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -47,12 +51,9 @@ def _render_line(
     mentions: Mapping[str, MentionTarget],
     tag_url: Callable[[str], str] | None,
 ) -> str:
-    pattern = re.compile(
-        f"{_URL_RE.pattern}|{MENTION_RE.pattern}|{HASHTAG_RE.pattern}", re.IGNORECASE
-    )
     out: list[str] = []
     position = 0
-    for match in pattern.finditer(line):
+    for match in _INLINE_RE.finditer(line):
         out.append(html.escape(line[position : match.start()], quote=False))
         url, user, host, tag = match.group(1), match.group(2), match.group(3), match.group(4)
         if url:
