@@ -33,6 +33,9 @@ async def create(request: Request) -> JSONResponse:
             forward=bool(params.bool("forward", False)),
             category=params.str("category"),
             rule_ids=params.str_list("rule_ids"),
+            forward_to_domains=params.str_list("forward_to_domains")
+            if "forward_to_domains" in params
+            else None,
         ),
     )
     target = await Account.get(id=report.target_account_id)  # type: ignore[attr-defined]

@@ -330,11 +330,17 @@ async def follow_severed(
 
 
 async def report_forwarded(
-    ctx: AppContext, report_uri: str, target: Account, status_uris: list[str], comment: str
+    ctx: AppContext,
+    report_uri: str,
+    target: Account,
+    status_uris: list[str],
+    comment: str,
+    recipients: list[Account],
 ) -> None:
-    """A `Flag` to the reported account's server, sent by the instance actor: it names the
-    account, the statuses and the comment, and nothing about who reported."""
+    """A `Flag` to the reported account's server (and the servers it replied to, when asked),
+    sent by the instance actor: it names the account, the statuses and the comment, and
+    nothing about who reported."""
     instance_actor: Account = ctx.extras["instance_actor"]
     activity = renderers.activity("Flag", report_uri, instance_actor, [target.uri, *status_uris])
     activity["content"] = comment
-    await publish(instance_actor, activity, recipients=[target])
+    await publish(instance_actor, activity, recipients=recipients)

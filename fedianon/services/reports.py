@@ -51,6 +51,8 @@ class ReportDraft:
     forward: bool = False
     category: str | None = None
     rule_ids: list[str] = field(default_factory=list)
+    # Mastodon's forward_to_domains: None means the reported account's own server only
+    forward_to_domains: list[str] | None = None
 
 
 def _rules(rule_ids: list[str]) -> list[str]:
@@ -125,6 +127,32 @@ async def _notify_staff(report: Report, reporter: Account) -> None:
         await notifications.notify(moderator, reporter, "admin.report", report_id=report.id)
 
 
+async def _forward_recipients(
+    target: Account, statuses: list[Status], domains: list[str] | None
+) -> list[Account]:
+    """Who gets the Flag, as Mastodon's ReportService decides: the reported account's server
+    when its domain is among `domains` (the default), and the servers of the remote accounts
+    the reported statuses reply to, when their domains are listed too."""
+    if target.domain is None:
+        return []
+    wanted = (
+        {target.domain}
+        if domains is None
+        else {d.strip().lower().rstrip(".") for d in domains if d.strip()}
+    )
+    recipients = [target] if target.domain in wanted else []
+    replied_to = {
+        s.in_reply_to_account_id  # type: ignore[attr-defined]
+        for s in statuses
+        if s.in_reply_to_account_id not in (None, target.id)  # type: ignore[attr-defined]
+    }
+    if replied_to and wanted:
+        recipients += await Account.filter(
+            id__in=sorted(replied_to), domain__in=sorted(wanted), suspended_at__isnull=True
+        )
+    return recipients
+
+
 async def file_report(ctx: AppContext, reporter: Account, draft: ReportDraft) -> Report:
     """A local user's report. Forwarded (anonymously) when asked and the target is remote."""
     target = await _target(draft.account_id)
@@ -137,7 +165,12 @@ async def file_report(ctx: AppContext, reporter: Account, draft: ReportDraft) ->
         )
     category, rule_ids = _category(draft.category, draft.rule_ids)
     statuses = await _reported_statuses(reporter, target, draft.status_ids)
-    forward = bool(draft.forward) and target.domain is not None
+    recipients = (
+        await _forward_recipients(target, statuses, draft.forward_to_domains)
+        if draft.forward
+        else []
+    )
+    forward = bool(recipients)
     async with atomic():
         report = await Report.create(
             account=reporter,
@@ -153,7 +186,7 @@ async def file_report(ctx: AppContext, reporter: Account, draft: ReportDraft) ->
         await _notify_staff(report, reporter)
         if forward:
             await outbox.report_forwarded(
-                ctx, report.uri or "", target, [s.uri for s in statuses], comment
+                ctx, report.uri or "", target, [s.uri for s in statuses], comment, recipients
             )
     return report
 

@@ -344,3 +344,41 @@ async def test_admin_report_list_filters_and_paging(
         "/api/v1/admin/reports", headers=admin.headers, params={"account_id": "abc"}
     )
     assert bad.status_code == 400
+
+
+async def test_forward_to_domains_reaches_the_servers_replied_to(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """Mastodon's forward_to_domains: the Flag also goes to the servers of the accounts the
+    reported posts answer, when listed; without the reported account's own domain in the
+    list, its server is skipped."""
+    student = await make_user(settings, "student")
+    troll = await make_remote("troll", "peer.example")
+    victim = await make_remote("victim", "other.example")
+    bystander = await make_remote("bystander", "third.example")
+    reply = await _remote_status(troll.account, 1)
+    aside = await _remote_status(troll.account, 2)
+    await Status.filter(id=reply.id).update(in_reply_to_account_id=victim.account.id)
+    await Status.filter(id=aside.id).update(in_reply_to_account_id=bystander.account.id)
+
+    async def flagged(domains: list[str] | None) -> list[int]:
+        await Job.filter(kind="ap.fanout").delete()
+        data: dict[str, Any] = {
+            "account_id": str(troll.account.id),
+            "status_ids[]": [str(reply.id), str(aside.id)],
+            "forward": "true",
+        }
+        if domains is not None:
+            data["forward_to_domains[]"] = domains
+        response = await _report(client, student, data)
+        assert response.status_code == 200, response.text
+        jobs = await Job.filter(kind="ap.fanout")
+        assert response.json()["forwarded"] is bool(jobs)
+        return jobs[0].payload["account_ids"] if jobs else []
+
+    assert await flagged(None) == [troll.account.id]
+    assert await flagged(["peer.example", "Other.Example"]) == sorted(
+        [troll.account.id, victim.account.id]
+    )
+    assert await flagged(["other.example"]) == [victim.account.id]
+    assert await flagged(["nowhere.example"]) == []
