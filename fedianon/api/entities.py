@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fedianon.models.accounts import ROLE_ADMIN, ROLE_MODERATOR, Account
-from fedianon.models.moderation import Report
+from fedianon.models.moderation import AccountWarning, Report
 from fedianon.models.oauth import Application
 from fedianon.timeutil import date_only, iso
 from fedianon.urls import LocalUrls
@@ -156,6 +156,20 @@ def admin_account(acc: Account, urls: LocalUrls) -> dict[str, Any]:
         "suspended": acc.suspended_at is not None,
         "sensitized": acc.sensitized_at is not None,
         "account": account(acc, urls),
+    }
+
+
+def moderation_warning(warning: AccountWarning, target: Account, urls: LocalUrls) -> dict[str, Any]:
+    """Mastodon's AccountWarning (the `moderation_warning` of its notification); appeals are
+    not offered, so `appeal` is always null."""
+    return {
+        "id": str(warning.id),
+        "action": warning.action,
+        "text": warning.text,
+        "status_ids": [str(i) for i in warning.status_ids or []],
+        "target_account": account(target, urls),
+        "appeal": None,
+        "created_at": iso(warning.created_at),
     }
 
 

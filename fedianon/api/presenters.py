@@ -17,7 +17,7 @@ from fedianon.api import entities
 from fedianon.context import AppContext
 from fedianon.models.accounts import Account
 from fedianon.models.media import MediaAttachment
-from fedianon.models.moderation import Report
+from fedianon.models.moderation import AccountWarning, Report
 from fedianon.models.social import (
     AccountDomainBlock,
     Block,
@@ -449,6 +449,17 @@ class Presenter:
             if report_ids
             else {}
         )
+        warning_ids = [n.account_warning_id for n in rows if n.account_warning_id]
+        warnings = (
+            {
+                w.id: entities.moderation_warning(w, w.target_account, self.urls)
+                for w in await AccountWarning.filter(id__in=warning_ids).select_related(
+                    "target_account"
+                )
+            }
+            if warning_ids
+            else {}
+        )
         out = []
         for row in rows:
             entity: dict[str, Any] = {
@@ -468,6 +479,11 @@ class Presenter:
                 if report_entity is None:
                     continue
                 entity["report"] = report_entity
+            if row.account_warning_id:
+                warning_entity = warnings.get(row.account_warning_id)
+                if warning_entity is None:
+                    continue
+                entity["moderation_warning"] = warning_entity
             out.append(entity)
         return out
 

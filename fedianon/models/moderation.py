@@ -52,6 +52,25 @@ class AdminAction(SnowflakeModel):
         table = "admin_actions"
 
 
+class AccountWarning(SnowflakeModel):
+    """A strike on a local account (Mastodon's AccountWarning): what a moderator did and told
+    its owner, shown to them as a `moderation_warning` notification. Who acted is in the
+    audit log, not here."""
+
+    target_account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name=False, on_delete=fields.CASCADE
+    )
+    action = fields.CharField(max_length=32)  # none, sensitive, disable, silence, suspend
+    text = fields.TextField(default="")
+    status_ids = fields.JSONField(default=list)
+    report_id = fields.BigIntField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "account_warnings"
+        indexes = (("target_account_id", "id"),)
+
+
 class DomainBlock(SnowflakeModel):
     domain = fields.CharField(max_length=255, unique=True)  # punycode, lowercase
     severity = fields.CharField(max_length=16, default="silence")  # silence|suspend|noop

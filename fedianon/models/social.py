@@ -125,6 +125,7 @@ class Notification(SnowflakeModel):
         "models.Status", related_name=False, null=True, on_delete=fields.CASCADE
     )
     report_id = fields.BigIntField(null=True)
+    account_warning_id = fields.BigIntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

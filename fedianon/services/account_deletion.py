@@ -8,6 +8,7 @@ from fedianon.context import AppContext
 from fedianon.db import atomic
 from fedianon.errors import NotFound
 from fedianon.models.accounts import Account
+from fedianon.models.moderation import AccountWarning
 from fedianon.models.social import Block, Follow, Mute
 from fedianon.services import outbox, statuses
 from fedianon.services.oauth import revoke_all_for_account
@@ -30,6 +31,7 @@ async def delete_local_account(ctx: AppContext, account: Account) -> None:
         await drop_all_follows([account.id])
         await Block.filter(account_id=account.id).delete()
         await Mute.filter(account_id=account.id).delete()
+        await AccountWarning.filter(target_account_id=account.id).delete()  # what it was told
         now = utcnow()
         await Account.filter(id=account.id).update(
             deleted_at=now,

@@ -24,9 +24,17 @@ from fedianon.context import AppContext
 from fedianon.db import atomic
 from fedianon.errors import Forbidden, NotFound, ValidationFailed
 from fedianon.models.accounts import ROLE_ADMIN, ROLE_MODERATOR, ROLE_USER, Account
-from fedianon.models.moderation import Report
+from fedianon.models.moderation import AccountWarning, Report
 from fedianon.models.social import Follow, FollowRequest, Notification
-from fedianon.services import account_deletion, audit, feeds, outbox, reports, statuses
+from fedianon.services import (
+    account_deletion,
+    audit,
+    feeds,
+    notifications,
+    outbox,
+    reports,
+    statuses,
+)
 from fedianon.services.accounts import get_account
 from fedianon.services.paging import PageRequest, fetch_page
 from fedianon.services.relationships import _adjust_counts
@@ -159,8 +167,23 @@ async def take_action(
         await audit.record(
             moderator, "warn" if kind == "none" else kind, "Account", target.id, text
         )
+        if target.domain is None:
+            await _strike(target, kind, text, report)
         await reports.resolve_for_action(moderator, target, report=report, all_open=kind != "none")
     return await get_account(target.id)
+
+
+async def _strike(target: Account, kind: str, text: str, report: Report | None) -> None:
+    """Tell a local account's owner what was done, as Mastodon does: an AccountWarning and a
+    `moderation_warning` notification (which a suspended account no longer receives)."""
+    warning = await AccountWarning.create(
+        target_account=target,
+        action=kind,
+        text=text,
+        status_ids=list(report.status_ids or []) if report is not None else [],
+        report_id=report.id if report is not None else None,
+    )
+    await notifications.notify(target, target, "moderation_warning", account_warning_id=warning.id)
 
 
 async def _set(target: Account, **values: object) -> None:

@@ -23,6 +23,7 @@ TYPES = (
     "update",
     "admin.sign_up",
     "admin.report",
+    "moderation_warning",
 )
 
 
@@ -48,11 +49,12 @@ async def notify(
     status: Status | None = None,
     *,
     report_id: int | None = None,
+    account_warning_id: int | None = None,
 ) -> Notification | None:
     """Create one notification (inside the caller's transaction) and stream it after commit."""
     if recipient.domain is not None:
         return None
-    if recipient.id == sender.id and kind != "poll":
+    if recipient.id == sender.id and kind not in ("poll", "moderation_warning"):
         return None
     if recipient.suspended_at is not None or await _silenced_for(recipient, sender):
         return None
@@ -72,7 +74,12 @@ async def notify(
     ):
         return None
     notification = await Notification.create(
-        account=recipient, from_account=sender, type=kind, status=status, report_id=report_id
+        account=recipient,
+        from_account=sender,
+        type=kind,
+        status=status,
+        report_id=report_id,
+        account_warning_id=account_warning_id,
     )
     on_commit(
         lambda: events.emit(

@@ -422,3 +422,60 @@ async def test_delete_only_suspended_accounts_and_only_by_admins(
     assert (await delete(admin, remote.account.id)).status_code == 200
     assert not await Status.filter(account_id=remote.account.id).exists()
     assert [a.action for a in await AdminAction.filter(action="destroy")] == ["destroy", "destroy"]
+
+
+async def test_the_owner_is_told_of_each_strike_as_a_moderation_warning(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """Mastodon's moderation_warning notification: what was done and the moderator's words,
+    never who the moderator was; a remote account gets none."""
+    _admin, moderator = await _staff(settings)
+    alice, bob = await make_user(settings, "alice"), await make_user(settings, "bob")
+    post = await _post(client, bob, "something rude")
+    report = await client.post(
+        "/api/v1/reports",
+        headers=alice.headers,
+        data={"account_id": str(bob.account.id), "status_ids[]": [post["id"]]},
+    )
+    report_id = report.json()["id"]
+    assert (
+        await _action(
+            client, moderator, bob.account.id, type="none", report_id=report_id, text="be nice"
+        )
+    ).status_code == 200
+    assert (await _action(client, moderator, bob.account.id, type="silence")).status_code == 200
+    remote = await make_remote("far")
+    assert (
+        await _action(client, moderator, remote.account.id, type="none", text="hi")
+    ).status_code == 200
+
+    told = (
+        await client.get(
+            "/api/v1/notifications",
+            headers=bob.headers,
+            params={"types[]": "moderation_warning"},
+        )
+    ).json()
+    assert [n["type"] for n in told] == ["moderation_warning", "moderation_warning"]
+    silence, warning = told[0]["moderation_warning"], told[1]["moderation_warning"]
+    assert (warning["action"], warning["text"], warning["status_ids"]) == (
+        "none",
+        "be nice",
+        [post["id"]],
+    )
+    assert (silence["action"], silence["text"], silence["status_ids"]) == ("silence", "", [])
+    assert warning["target_account"]["id"] == str(bob.account.id) and warning["appeal"] is None
+    assert told[0]["account"]["id"] == str(bob.account.id)
+    assert "moira" not in json.dumps(told)
+    from fedianon.models.moderation import AccountWarning
+
+    assert await AccountWarning.filter(target_account_id=remote.account.id).count() == 0
+
+    # deleting the account deletes what it was told
+    assert (await _action(client, moderator, bob.account.id, type="suspend")).status_code == 200
+    assert await AccountWarning.filter(target_account_id=bob.account.id).count() == 3
+    deleted = await client.delete(
+        f"/api/v1/admin/accounts/{bob.account.id}", headers=_admin.headers
+    )
+    assert deleted.status_code == 200, deleted.text
+    assert await AccountWarning.filter(target_account_id=bob.account.id).count() == 0
