@@ -14,7 +14,8 @@ from typing import Any
 from fedianon.context import AppContext
 from fedianon.jobs.registry import PermanentJobError, handler
 from fedianon.jobs.schedule import periodic
-from fedianon.services import media, polls, relationships
+from fedianon.models.statuses import Status
+from fedianon.services import media, outbox, polls, relationships
 
 log = logging.getLogger("fedianon.jobs.content")
 
@@ -35,6 +36,17 @@ async def expire_poll(ctx: AppContext, payload: dict[str, Any]) -> None:
     if not isinstance(poll_id, int):
         raise PermanentJobError("poll.expire needs an integer poll_id")
     await polls.close_if_expired(poll_id)
+
+
+@handler(polls.DISTRIBUTE_JOB)
+async def distribute_poll(ctx: AppContext, payload: dict[str, Any]) -> None:
+    status_id = payload.get("status_id")
+    if not isinstance(status_id, int):
+        raise PermanentJobError("poll.distribute needs an integer status_id")
+    status = await Status.get_or_none(id=status_id, local=True).select_related("account")
+    if status is None or status.deleted_at is not None:
+        return  # deleted since: its Delete went out instead
+    await outbox.poll_updated(ctx, status)
 
 
 @handler(MEDIA_CLEANUP)

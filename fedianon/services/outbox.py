@@ -152,6 +152,38 @@ async def status_updated(ctx: AppContext, status: Status) -> None:
     )
 
 
+async def poll_updated(ctx: AppContext, status: Status) -> None:
+    """A local poll's new counts or its end, as Update(Question), to everyone who got the
+    status and to the remote accounts that voted."""
+    from fedianon.models.statuses import Poll, PollVote
+
+    author = status.account
+    document, mentioned = await note_document(ctx, status)
+    poll = await Poll.get_or_none(status_id=status.id)
+    voters = (
+        await Account.filter(
+            id__in=Subquery(PollVote.filter(poll_id=poll.id).values("account_id")),
+            domain__isnull=False,
+        )
+        if poll is not None
+        else []
+    )
+    activity = renderers.activity(
+        "Update",
+        f"{status.uri}#updates/poll/{new_id()}",
+        author,
+        document,
+        to=document["to"],
+        cc=document["cc"],
+    )
+    await publish(
+        author,
+        activity,
+        followers_of=author if status.visibility != "direct" else None,
+        recipients=[*await _audience(status, mentioned), *voters],
+    )
+
+
 async def status_deleted(ctx: AppContext, status: Status) -> None:
     author = status.account
     if status.reblog_of_id is not None:  # type: ignore[attr-defined]

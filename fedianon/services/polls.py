@@ -31,6 +31,7 @@ from fedianon.db import atomic
 from fedianon.errors import BadRequest, NotFound, ValidationFailed
 from fedianon.jobs import queue
 from fedianon.models.accounts import Account
+from fedianon.models.federation import JOB_PENDING, Job
 from fedianon.models.statuses import Poll, PollVote, Status
 from fedianon.services import notifications
 from fedianon.services.visibility import can_view
@@ -41,6 +42,10 @@ MAX_OPTION_CHARS = 50
 MIN_EXPIRATION = 300  # seconds
 MAX_EXPIRATION = 2_629_746  # seconds (a month)
 EXPIRE_JOB = "poll.expire"
+DISTRIBUTE_JOB = "poll.distribute"
+# Votes on a local poll reach peers as one Update(Question) per this interval, not one per vote
+# (Mastodon's DistributePollUpdateWorker waits the same three minutes).
+DISTRIBUTE_AFTER_VOTES = timedelta(minutes=3)
 
 MSG_EXPIRED = "Validation failed: The poll has already ended"
 MSG_ALREADY_VOTED = "Validation failed: You have already voted on this poll"
@@ -172,6 +177,19 @@ async def schedule_expiry(poll: Poll) -> None:
         await queue.enqueue(EXPIRE_JOB, {"poll_id": poll.id}, run_at=poll.expires_at)
 
 
+async def schedule_distribution(status_id: int, delay: timedelta = DISTRIBUTE_AFTER_VOTES) -> None:
+    """Enqueue the Update(Question) of a local poll (new counts, or its end), unless one is
+    already waiting, which is brought forward if it would run later: votes within the delay
+    travel together, and the poll's end is never held back. Inside the caller's transaction."""
+    run_at = utcnow() + delay
+    for job in await Job.filter(kind=DISTRIBUTE_JOB, state=JOB_PENDING, lease_until=None):
+        if isinstance(job.payload, dict) and job.payload.get("status_id") == status_id:
+            if job.run_at > run_at:
+                await Job.filter(id=job.id).update(run_at=run_at)
+            return
+    await queue.enqueue(DISTRIBUTE_JOB, {"status_id": status_id}, run_at=run_at)
+
+
 async def create_for_status(status: Status, spec: PollSpec) -> Poll:
     """Create the status's poll and schedule its expiry; call inside the status transaction."""
     poll = await Poll.create(
@@ -272,6 +290,8 @@ async def vote(ctx: AppContext, voter: Account, poll_id: int, choices: list[int]
         updated, votes = await _record(poll.id, voter, choices, additive=False)
         if status.account.domain is not None:
             await _deliver_votes(ctx, voter, status, updated, votes)
+        else:
+            await schedule_distribution(status.id)
     return updated
 
 
@@ -298,6 +318,7 @@ async def record_remote_vote(
         raise ValidationFailed(MSG_SELF_VOTE)
     async with atomic():
         updated, _votes = await _record(poll.id, account, choices, additive=True, uri=uri)
+        await schedule_distribution(status.id)
     return updated
 
 
@@ -424,6 +445,7 @@ async def close_if_expired(poll_id: int) -> bool:
         ).order_by("id")
         if author.domain is None:
             await notifications.notify(author, author, "poll", status)
+            await schedule_distribution(status.id, timedelta(0))  # peers see it closed
         for voter in voters:
             if voter.id != author.id:
                 await notifications.notify(voter, author, "poll", status)

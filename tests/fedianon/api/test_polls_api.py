@@ -439,3 +439,46 @@ async def test_voting_on_a_remote_poll_is_delivered_to_its_author(
     vote_row = await PollVote.get(poll_id=poll.id)
     assert vote_row.uri == note["id"]
     assert "coffee" in json.dumps(activity)
+
+
+async def test_peers_get_a_local_polls_counts_and_its_end_as_update_question(
+    app, client: httpx.AsyncClient, settings: Settings
+) -> None:  # type: ignore[no-untyped-def]
+    """As Mastodon's DistributePollUpdateWorker: votes on a local poll travel to followers and
+    remote voters as one Update(Question) per three minutes; the poll's end goes at once."""
+    from fedianon.jobs.content import distribute_poll
+    from fedianon.models.social import Follow
+
+    ctx = app.state.ctx
+    alice, bob = await make_user(settings, "alice"), await make_user(settings, "bob")
+    fan = await remote_account("fan", "fans.example")
+    await Follow.create(account=fan, target_account=alice.account)
+    carol, dave = await remote_account(), await remote_account("dave", "elsewhere.example")
+    status = await post_poll(client, alice)
+    poll = await Poll.get(id=int(status["poll"]["id"]))
+    await Job.filter(kind="ap.fanout").delete()  # the Create
+
+    await polls.record_remote_vote(poll, carol, ["pizza"], uri="https://r/v/1")
+    await polls.record_remote_vote(poll, dave, ["salad"], uri="https://r/v/2")
+    assert (await vote(client, bob, status["poll"]["id"], 0)).status_code == 200
+    waiting = await Job.filter(kind=polls.DISTRIBUTE_JOB)
+    assert len(waiting) == 1 and waiting[0].payload == {"status_id": int(status["id"])}
+    assert waiting[0].run_at > utcnow() + timedelta(minutes=2)  # votes wait for each other
+
+    await expire_now(status["poll"]["id"])
+    assert await polls.close_if_expired(poll.id)
+    waiting = await Job.filter(kind=polls.DISTRIBUTE_JOB)
+    assert len(waiting) == 1 and waiting[0].run_at <= utcnow()  # the end is not held back
+
+    await distribute_poll(ctx, waiting[0].payload)
+    sent = await Job.filter(kind="ap.fanout")
+    assert len(sent) == 1
+    payload = sent[0].payload
+    update = payload["activity"]
+    assert update["type"] == "Update" and update["object"]["type"] == "Question"
+    assert update["object"]["id"] == f"https://campus.test/users/alice/statuses/{status['id']}"
+    assert update["object"]["closed"] and update["object"]["votersCount"] == 3
+    counts = {o["name"]: o["replies"]["totalItems"] for o in update["object"]["oneOf"]}
+    assert counts == {"pizza": 2, "salad": 1, "soup": 0}
+    assert payload["followers_of"] == alice.account.id
+    assert set(payload["account_ids"]) == {carol.id, dave.id}
