@@ -16,6 +16,7 @@ from fedianon.models.social import Favourite
 from fedianon.models.statuses import Status
 from fedianon.settings import Settings
 from tests.support.factories import RemoteActor, make_remote, make_user
+from tests.support.signing import signed_follow
 
 INBOX = "https://campus.test/inbox"
 
@@ -277,16 +278,7 @@ async def test_fetch_of_a_loopback_actor_is_refused_by_the_guard(
     guarded = FederationClient(ctx.extras["http"], user_agent="test", allow_private=False)
     ctx.federation = guarded
     private_pem, _ = generate_rsa_keypair()
-    actor = "http://127.0.0.1:9/users/x"
-    document = {
-        "id": "http://127.0.0.1:9/a/1",
-        "type": "Follow",
-        "actor": actor,
-        "object": "https://campus.test/users/nobody",
-    }
-    body = json.dumps(document).encode()
-    headers = {"Content-Type": "application/activity+json"}
-    headers.update(sign("cavage", "POST", INBOX, headers, body, f"{actor}#main-key", private_pem))
+    body, headers = signed_follow("http://127.0.0.1:9/users/x", private_pem)
     response = await client.post("/inbox", content=body, headers=headers)
     assert response.status_code == 401
 

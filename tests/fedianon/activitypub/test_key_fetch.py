@@ -3,15 +3,13 @@ once per request, not once by the lookup and again by the library's refresh."""
 
 from __future__ import annotations
 
-import json
-
 import httpx
 import pytest
 
-from federation.signatures import sign
 from federation.signatures.keys import generate_rsa_keypair
 from tests.support.federation import loopback_federation
 from tests.support.listserver import ListServer, Served
+from tests.support.signing import signed_follow
 
 INBOX = "https://campus.test/inbox"
 
@@ -23,19 +21,6 @@ def peer():  # type: ignore[no-untyped-def]
     server.stop()
 
 
-def _signed_follow(actor: str, private_pem: str) -> tuple[bytes, dict[str, str]]:
-    document = {
-        "id": f"{actor}/follows/1",
-        "type": "Follow",
-        "actor": actor,
-        "object": "https://campus.test/users/nobody",
-    }
-    body = json.dumps(document).encode()
-    headers = {"Content-Type": "application/activity+json"}
-    headers.update(sign("cavage", "POST", INBOX, headers, body, f"{actor}#main-key", private_pem))
-    return body, headers
-
-
 @pytest.mark.parametrize("status", [410, 404, 500])
 async def test_an_actor_that_cannot_be_loaded_is_fetched_once(
     client: httpx.AsyncClient, app, peer: ListServer, status: int
@@ -44,7 +29,7 @@ async def test_an_actor_that_cannot_be_loaded_is_fetched_once(
     await loopback_federation(ctx)
     peer.routes["/users/gone"] = Served(b"{}", "application/activity+json", status)
     private_pem, _ = generate_rsa_keypair()
-    body, headers = _signed_follow(peer.url("/users/gone"), private_pem)
+    body, headers = signed_follow(peer.url("/users/gone"), private_pem)
     response = await client.post("/inbox", content=body, headers=headers)
     assert response.status_code == 401
     assert [path for path, _ in peer.hits] == ["/users/gone"]
