@@ -11,8 +11,6 @@ from tests.support.federation import loopback_federation
 from tests.support.listserver import ListServer, Served
 from tests.support.signing import signed_follow
 
-INBOX = "https://campus.test/inbox"
-
 
 @pytest.fixture
 def peer():  # type: ignore[no-untyped-def]
