@@ -6,6 +6,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from tortoise.expressions import Subquery
 
 from fedianon.api.auth import optional_user, require_user
 from fedianon.api.common import flag, int_param, path_id, presenter, query_list
@@ -157,21 +158,28 @@ async def account_search(request: Request) -> JSONResponse:
 async def familiar_followers(request: Request) -> JSONResponse:
     viewer = await require_user(request, "read:follows")
     ids = [i for i in (parse_id(raw) for raw in query_list(request, "id")) if i is not None]
-    mine = set(
-        await Follow.filter(account_id=viewer.id).values_list("target_account_id", flat=True)
-    )
-    out = []
-    for account_id in dict.fromkeys(ids):
-        follower_ids = (
-            await Follow.filter(
-                target_account_id=account_id, account_id__in=sorted(mine)
-            ).values_list("account_id", flat=True)
-            if mine
-            else []
+    wanted = list(dict.fromkeys(ids))
+    # the people the viewer follows who follow each account: one query for all of them
+    rows = (
+        await Follow.filter(
+            target_account_id__in=wanted,
+            account_id__in=Subquery(
+                Follow.filter(account_id=viewer.id).values("target_account_id")
+            ),
+            account__suspended_at__isnull=True,
         )
-        people = await Account.filter(id__in=list(follower_ids), suspended_at__isnull=True)
-        out.append({"id": str(account_id), "accounts": presenter(request, viewer).accounts(people)})
-    return JSONResponse(out)
+        .select_related("account")
+        .order_by("id")
+        if wanted
+        else []
+    )
+    familiar: dict[int, list[Account]] = {account_id: [] for account_id in wanted}
+    for row in rows:
+        familiar[row.target_account_id].append(row.account)  # type: ignore[attr-defined]
+    view = presenter(request, viewer)
+    return JSONResponse(
+        [{"id": str(i), "accounts": view.accounts(people)} for i, people in familiar.items()]
+    )
 
 
 async def follow_requests(request: Request) -> JSONResponse:

@@ -132,10 +132,13 @@ async def context(request: Request) -> JSONResponse:
     viewer = await optional_user(request, "read:statuses")
     thread = await statuses.context(path_id(request), viewer)
     view = presenter(request, viewer, filter_context="thread")
+    # one presenter pass for both halves (its queries are per batch), split again by id
+    rendered = await view.statuses([*thread.ancestors, *thread.descendants])
+    above = {str(s.id) for s in thread.ancestors}
     return JSONResponse(
         {
-            "ancestors": await view.statuses(thread.ancestors),
-            "descendants": await view.statuses(thread.descendants),
+            "ancestors": [e for e in rendered if e["id"] in above],
+            "descendants": [e for e in rendered if e["id"] not in above],
         }
     )
 
