@@ -234,12 +234,10 @@ async def block(
                 )
         except IntegrityError:
             return target
-        # A block ends every follow between the two, both ways.
-        if await Follow.filter(account_id=viewer.id, target_account_id=target.id).exists():
-            await Follow.filter(account_id=viewer.id, target_account_id=target.id).delete()
+        # A block ends every follow between the two, both ways (the delete says if there was one).
+        if await Follow.filter(account_id=viewer.id, target_account_id=target.id).delete():
             await _adjust_counts(viewer.id, target.id, -1)
-        if await Follow.filter(account_id=target.id, target_account_id=viewer.id).exists():
-            await Follow.filter(account_id=target.id, target_account_id=viewer.id).delete()
+        if await Follow.filter(account_id=target.id, target_account_id=viewer.id).delete():
             await _adjust_counts(target.id, viewer.id, -1)
         await FollowRequest.filter(account_id=viewer.id, target_account_id=target.id).delete()
         await FollowRequest.filter(account_id=target.id, target_account_id=viewer.id).delete()

@@ -122,8 +122,10 @@ async def _staff() -> list[Account]:
     )
 
 
-async def _notify_staff(report: Report, reporter: Account) -> None:
-    for moderator in await _staff():
+async def _notify_staff(
+    report: Report, reporter: Account, staff: list[Account] | None = None
+) -> None:
+    for moderator in await _staff() if staff is None else staff:
         await notifications.notify(moderator, reporter, "admin.report", report_id=report.id)
 
 
@@ -225,6 +227,7 @@ async def receive_flag(
         return []
     text = (comment or "")[:MAX_REMOTE_COMMENT]
     created = []
+    staff = await _staff()  # once for every report of this Flag
     async with atomic():
         for target in targets.values():
             report = await Report.create(
@@ -236,7 +239,7 @@ async def receive_flag(
                 uri=uri,
                 origin_domain=domain,
             )
-            await _notify_staff(report, sender)
+            await _notify_staff(report, sender, staff)
             created.append(report)
     return created
 

@@ -50,11 +50,7 @@ async def search_accounts(
     else:
         condition &= Q(username__istartswith=username) | Q(display_name__icontains=term)
     if following and viewer is not None:
-        condition &= Q(
-            id__in=await Follow.filter(account_id=viewer.id).values_list(
-                "target_account_id", flat=True
-            )
-        )
+        condition &= Q(id__in=followed)
     filt = await viewer_filter(viewer)
     found = (
         await Account.filter(condition)
