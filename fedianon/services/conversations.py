@@ -111,24 +111,34 @@ async def status_removed(status: Status) -> None:
     if status.visibility != "direct":
         return
     rows = await AccountConversation.filter(last_status_id=status.id)
-    for row in rows:
-        earlier = (
-            await Status.filter(
-                conversation_id=row.conversation_id,  # type: ignore[attr-defined]
-                visibility="direct",
-                id__lt=status.id,
-            )
-            .order_by("-id")
-            .limit(20)
+    if not rows:
+        return
+    # Every row shows the same conversation: its 20 earlier messages and their mentions are
+    # read once for all participants.
+    earlier = (
+        await Status.filter(
+            conversation_id=status.conversation_id,  # type: ignore[attr-defined]
+            visibility="direct",
+            id__lt=status.id,
         )
-        previous = None
-        for candidate in earlier:
-            if candidate.account_id == row.account_id or await Mention.exists(  # type: ignore[attr-defined]
-                status_id=candidate.id,
-                account_id=row.account_id,  # type: ignore[attr-defined]
-            ):
-                previous = candidate
-                break
+        .order_by("-id")
+        .limit(20)
+    )
+    mentioned: set[tuple[int, int]] = set(
+        await Mention.filter(status_id__in=[c.id for c in earlier]).values_list(
+            "status_id", "account_id"
+        )
+    )
+    for row in rows:
+        reader = row.account_id  # type: ignore[attr-defined]
+        previous = next(
+            (
+                c
+                for c in earlier
+                if c.account_id == reader or (c.id, reader) in mentioned  # type: ignore[attr-defined]
+            ),
+            None,
+        )
         if previous is None:
             await AccountConversation.filter(id=row.id).delete()
         else:
