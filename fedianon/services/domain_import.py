@@ -14,8 +14,8 @@ from fedianon.db import atomic
 from fedianon.errors import ValidationFailed
 from fedianon.jobs import queue
 from fedianon.models.accounts import Account
-from fedianon.models.moderation import BlocklistExclude, DomainBlock
-from fedianon.services import audit, domain_blocks
+from fedianon.models.moderation import DomainBlock
+from fedianon.services import audit, domain_blocks, subscriptions
 
 
 @dataclass
@@ -48,7 +48,7 @@ async def preview(ctx: AppContext, data: bytes, content_type: str | None = None)
     """Parse and compare with the blocks in force; raises ListFormatError for a non-list."""
     parsed = parse(data, content_type)
     current = {b.domain: _as_entry(b) for b in await DomainBlock.all()}
-    excludes = list(await BlocklistExclude.all().values_list("domain", flat=True))
+    excludes = await subscriptions.excluded_domains()
     own = ctx.settings.host
     result: ListDiff = diff(current, parsed.entries, excludes=[*excludes, own])
     return ImportPreview(

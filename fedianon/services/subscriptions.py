@@ -23,7 +23,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 
 from federation.client import FetchError
-from fedianon.blocklists import SEVERITY_RANK, Entry, ListFormatError, matches, parse
+from fedianon.blocklists import SEVERITY_RANK, Entry, ListFormatError, longest_match, parse
 from fedianon.context import AppContext
 from fedianon.db import atomic
 from fedianon.errors import Conflict, NotFound, ValidationFailed
@@ -322,18 +322,20 @@ async def test_subscription(ctx: AppContext, subscription: BlocklistSubscription
 # --- applying ------------------------------------------------------------------------------
 
 
-async def _excludes() -> list[str]:
-    return list(await BlocklistExclude.all().values_list("domain", flat=True))
+async def excluded_domains() -> set[str]:
+    """The admin's excludes: domains (and their subdomains) no list may block here."""
+    return set(await BlocklistExclude.all().values_list("domain", flat=True))
 
 
-def _excluded(domain: str, excludes: Iterable[str], own_domain: str) -> bool:
-    return domain == own_domain or any(matches(domain, ex) for ex in excludes)
+def _excluded(domain: str, excludes: set[str], own_domain: str) -> bool:
+    # a suffix walk over the set, not a comparison with every exclude
+    return domain == own_domain or longest_match(domain, excludes) is not None
 
 
 async def sync(ctx: AppContext, subscription: BlocklistSubscription, entries: list[Entry]) -> int:
     """Make this subscription's provenance, drafts and blocks match `entries`; returns how
     many entries the list had (after dropping excluded ones)."""
-    excludes = await _excludes()
+    excludes = await excluded_domains()
     own = ctx.settings.host
     incoming = {e.domain: e for e in entries if not _excluded(e.domain, excludes, own)}
     current = {
@@ -376,7 +378,7 @@ async def sync(ctx: AppContext, subscription: BlocklistSubscription, entries: li
 
 async def apply_entry(ctx: AppContext, subscription: BlocklistSubscription, entry: Entry) -> str:
     """One pushed entry (a federated Add): record it and apply it. Returns what happened."""
-    excludes = await _excludes()
+    excludes = await excluded_domains()
     if _excluded(entry.domain, excludes, ctx.settings.host):
         return "excluded"
     existing = await BlocklistProvenance.get_or_none(
@@ -668,12 +670,7 @@ async def create_draft(
 async def create_exclude(
     domain: str, *, private_comment: str | None, actor: Account | None
 ) -> BlocklistExclude:
-    from fedianon.blocklists import DomainError, normalize_domain
-
-    try:
-        name = normalize_domain(domain).domain
-    except DomainError as exc:
-        raise ValidationFailed(f"Validation failed: Domain {exc.reason}") from None
+    name = domain_blocks.clean_domain(domain)
     existing = await BlocklistExclude.get_or_none(domain=name)
     if existing is not None:
         return existing
