@@ -108,31 +108,14 @@ async def status_activity(request: Request) -> Response:
     if status is None:
         return _not_found()
     document, _ = await outbox.note_document(ctx, status)
-    activity = renderers.activity(
-        "Create",
-        f"{status.uri}/activity",
-        status.account,
-        document,
-        to=document["to"],
-        cc=document["cc"],
-        published=document["published"],
-    )
-    return activity_response(activity)
+    return activity_response(outbox.create_activity(status, document))
 
 
 async def _create_items(ctx: AppContext, statuses: list[Status]) -> list[dict[str, Any]]:
     items = []
     for status in statuses:
         document, _ = await outbox.note_document(ctx, status)
-        activity = renderers.activity(
-            "Create",
-            f"{status.uri}/activity",
-            status.account,
-            document,
-            to=document["to"],
-            cc=document["cc"],
-            published=document["published"],
-        )
+        activity = outbox.create_activity(status, document)
         activity.pop("@context", None)
         items.append(activity)
     return items

@@ -110,19 +110,24 @@ async def _audience(status: Status, mentioned: list[Account]) -> list[Account]:
     return recipients
 
 
+def create_activity(status: Status, document: dict[str, Any]) -> dict[str, Any]:
+    """The `Create` of a local status's object (as delivered, and as its /activity URL and the
+    outbox serve it)."""
+    return renderers.activity(
+        "Create",
+        f"{status.uri}/activity",
+        status.account,
+        document,
+        to=document["to"],
+        cc=document["cc"],
+        published=document["published"],
+    )
+
+
 async def status_created(ctx: AppContext, status: Status) -> None:
     author = status.account
     document, mentioned = await note_document(ctx, status)
-    to, cc = document["to"], document["cc"]
-    activity = renderers.activity(
-        "Create",
-        f"{status.uri}/activity",
-        author,
-        document,
-        to=to,
-        cc=cc,
-        published=document["published"],
-    )
+    activity = create_activity(status, document)
     await publish(
         author,
         activity,
