@@ -176,25 +176,8 @@ async def public_csv(request: Request) -> Response:
             status_code=404,
             media_type="text/plain",
         )
-    blocks = [
-        b
-        for b in await DomainBlock.all().order_by("domain")
-        if not b.obfuscate and (b.severity != "noop" or b.reject_media)
-    ]
-    from fedianon.blocklists import Entry, to_mastodon_csv
-
-    entries = [
-        Entry(
-            domain=b.domain,
-            severity=b.severity,
-            reject_media=b.reject_media,
-            reject_reports=b.reject_reports,
-            public_comment=b.public_comment or "",
-        )
-        for b in blocks
-    ]
     return Response(
-        to_mastodon_csv(entries),
+        await domain_import.export_csv(public=True),
         media_type="text/csv; charset=utf-8",
         headers={"Cache-Control": "public, max-age=300"},
     )

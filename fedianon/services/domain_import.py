@@ -134,11 +134,12 @@ async def apply(
     return added, len(planned.changed), skipped
 
 
-async def export_csv() -> str:
-    """Mastodon's export: blocks that limit something (silence, suspend or reject_media)."""
+async def export_csv(*, public: bool = False) -> str:
+    """Mastodon's export: blocks that limit something (silence, suspend or reject_media).
+    `public` (the published /blocklist.csv) leaves the obfuscated entries out."""
     blocks = [
         b
         for b in await DomainBlock.all().order_by("domain")
-        if b.severity != "noop" or b.reject_media
+        if (b.severity != "noop" or b.reject_media) and not (public and b.obfuscate)
     ]
     return to_mastodon_csv([_as_entry(b) for b in blocks])

@@ -216,6 +216,14 @@ async def test_public_list_visibility_and_obfuscation(
             and "*" in entries[1]["domain"]
             and entries[1]["comment"] == "why"
         )
+    published = await client.get("/blocklist.csv")
+    assert published.status_code == (200 if show == "all" else 404)
+    if show == "all":  # Mastodon's export, without the obfuscated entry
+        assert published.text.splitlines() == [
+            "#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate",
+            "plain.example,silence,false,false,,false",
+            "quiet.example,noop,true,false,,false",
+        ]
 
 
 async def test_import_preview_then_apply_via_api(
