@@ -33,6 +33,12 @@ def query_list(request: Request, name: str) -> list[str]:
     return [*request.query_params.getlist(f"{name}[]"), *request.query_params.getlist(name)]
 
 
+def query_ids(request: Request, name: str) -> list[int]:
+    """`name[]=1&name[]=2` (or `name=`) as ids; what is not an id is skipped, as Mastodon
+    skips unknown ids in these lists."""
+    return [i for i in (parse_id(raw) for raw in query_list(request, name)) if i is not None]
+
+
 def int_param(request: Request, name: str, default: int, *, maximum: int, minimum: int = 0) -> int:
     from fedianon.errors import BadRequest
 

@@ -9,12 +9,11 @@ from starlette.routing import Route
 from tortoise.expressions import Subquery
 
 from fedianon.api.auth import optional_user, require_user
-from fedianon.api.common import flag, int_param, path_id, presenter, query_list
+from fedianon.api.common import flag, int_param, path_id, presenter, query_ids, query_list
 from fedianon.api.pagination import page_request, paged_response, paged_rows
 from fedianon.api.params import read_params
 from fedianon.context import app_context
 from fedianon.errors import NotFound, ValidationFailed
-from fedianon.ids import parse_id
 from fedianon.models.accounts import Account
 from fedianon.models.social import AccountDomainBlock, Block, Follow, FollowRequest, Mute
 from fedianon.services import preferences, relationships, search, timelines
@@ -109,7 +108,7 @@ async def _mute(request: Request, viewer: Account, target_id: int) -> Account:
 
 async def relationships_endpoint(request: Request) -> JSONResponse:
     viewer = await require_user(request, "read:follows")
-    ids = [i for i in (parse_id(raw) for raw in query_list(request, "id")) if i is not None]
+    ids = query_ids(request, "id")
     found = {a.id: a for a in await Account.filter(id__in=ids)}
     targets = [found[i] for i in dict.fromkeys(ids) if i in found]
     return JSONResponse(await presenter(request, viewer).relationships(targets))
@@ -157,7 +156,7 @@ async def account_search(request: Request) -> JSONResponse:
 
 async def familiar_followers(request: Request) -> JSONResponse:
     viewer = await require_user(request, "read:follows")
-    ids = [i for i in (parse_id(raw) for raw in query_list(request, "id")) if i is not None]
+    ids = query_ids(request, "id")
     wanted = list(dict.fromkeys(ids))
     # the people the viewer follows who follow each account: one query for all of them
     rows = (
