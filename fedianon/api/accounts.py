@@ -12,15 +12,13 @@ from fedianon.api.auth import require_user
 from fedianon.api.params import Params
 from fedianon.context import app_context
 from fedianon.errors import ValidationFailed
+from fedianon.models.accounts import Account
 from fedianon.models.social import FollowRequest
 from fedianon.services import accounts as account_service
 from fedianon.services import media
 
 
-async def _credential(request: Request, account_id: int) -> JSONResponse:
-    from fedianon.models.accounts import Account
-
-    acc = await Account.get(id=account_id)
+async def _credential(request: Request, acc: Account) -> JSONResponse:
     pending = await FollowRequest.filter(target_account_id=acc.id).count()
     return JSONResponse(
         entities.credential_account(acc, app_context(request).urls, follow_requests_count=pending)
@@ -28,8 +26,7 @@ async def _credential(request: Request, account_id: int) -> JSONResponse:
 
 
 async def verify_credentials(request: Request) -> JSONResponse:
-    account = await require_user(request, "read:accounts")
-    return await _credential(request, account.id)
+    return await _credential(request, await require_user(request, "read:accounts"))
 
 
 def _profile_fields(params: Params) -> list[tuple[str, str]] | None:
@@ -91,11 +88,11 @@ async def update_credentials(request: Request) -> JSONResponse:
     )
     await account_service.update_profile(account, update)
     await media.apply_profile_images(ctx, account, images)
-    from fedianon.models.accounts import Account
     from fedianon.services import outbox
 
-    await outbox.profile_updated(ctx, await Account.get(id=account.id))
-    return await _credential(request, account.id)
+    fresh = await Account.get(id=account.id)  # as saved, images included
+    await outbox.profile_updated(ctx, fresh)
+    return await _credential(request, fresh)
 
 
 routes = [
