@@ -244,7 +244,8 @@ class Actor:
 
     def key(self, key_id: str) -> PublicKeyInfo | Multikey | None:
         """The ``publicKey`` or ``assertionMethod`` entry whose id is ``key_id``."""
-        for entry in (*self.public_keys, *self.assertion_methods):
+        entries: tuple[PublicKeyInfo | Multikey, ...] = (*self.public_keys, *self.assertion_methods)
+        for entry in entries:
             if entry.id == key_id:
                 return entry
         return None

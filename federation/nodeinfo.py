@@ -178,8 +178,10 @@ def parse_nodeinfo(document: Any) -> NodeInfo:
         if isinstance(protocols_raw, list)
         else ()
     )
-    usage = document.get("usage") if isinstance(document.get("usage"), dict) else {}
-    users = usage.get("users") if isinstance(usage.get("users"), dict) else {}
+    usage_raw = document.get("usage")
+    usage: dict[str, Any] = usage_raw if isinstance(usage_raw, dict) else {}
+    users_raw = usage.get("users")
+    users: dict[str, Any] = users_raw if isinstance(users_raw, dict) else {}
     registrations = document.get("openRegistrations")
     metadata = document.get("metadata")
     doc_version = document.get("version")

@@ -139,7 +139,7 @@ async def verify_incoming(
         raise NotSigned("Request not signed")
     if scheme == "rfc9421":
         sig9421 = rfc9421.parse_signature(headers)
-        created = rfc9421.check_request(
+        created: datetime | None = rfc9421.check_request(
             sig9421, method, headers, body, now=now, check_time=check_time
         )
         key_id = sig9421.key_id or ""

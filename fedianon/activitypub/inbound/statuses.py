@@ -134,6 +134,8 @@ async def import_note(
     activity: as2.Activity | None = None,
 ) -> Status:
     """Store a remote Note (idempotent by URI) with its mentions, tags, media and thread."""
+    if not note.id:
+        raise Rejected("the note has no id")  # nothing could ever refer to it again
     if await Status.filter(uri=note.id).exists():
         return await find_status(note.id)  # type: ignore[return-value]
     if note.attributed_to != author.uri:

@@ -370,3 +370,15 @@ async def test_statuses_that_draw_the_same_backdated_id_are_all_stored(
     assert set(stored) == {first, second, "https://peer.example/boosts/1"}
     assert len(set(stored.values())) == 3
     assert not await Job.exists()
+
+
+async def test_a_note_without_an_id_is_rejected_not_retried(client: httpx.AsyncClient, app) -> None:  # type: ignore[no-untyped-def]
+    from fedianon.models.federation import Job
+
+    peer = await make_remote("poster")
+    document = note_create(peer, "https://peer.example/notes/anon")
+    del document["object"]["id"]
+    assert (await post(client, peer, document)).status_code == 202
+    await drain(app)
+    assert not await Status.filter(account_id=peer.account.id).exists()
+    assert not await Job.filter(kind="ap.inbox").exists()  # done with, not waiting to retry
