@@ -79,7 +79,7 @@ class Account(SnowflakeModel):
     suspended_at = fields.DatetimeField(null=True)
     # remote: suspended by its own server (its actor says `suspended`), not by a moderator here;
     # lifted again when the actor no longer says so
-    suspended_by_origin = fields.BooleanField(default=False)
+    suspended_by_origin = fields.BooleanField(default=False, db_default=False)
     disabled_at = fields.DatetimeField(null=True)
     sensitized_at = fields.DatetimeField(null=True)
     deleted_at = fields.DatetimeField(null=True)
