@@ -42,7 +42,8 @@ async def webfinger_endpoint(request: Request) -> Response:
         account = await Account.get_or_none(uri=url, domain=None) or await Account.get_or_none(
             url=url, domain=None
         )
-    if account is None or account.suspended_at is not None or account.deleted_at is not None:
+    if account is None or account.deleted_at is not None:
+        # a suspended account still resolves (as in Mastodon): its actor says it is suspended
         return JSONResponse({"error": "Record not found"}, status_code=404)
     acct = webfinger.Acct(account.username, ctx.settings.domain)
     jrd = webfinger.build_jrd(

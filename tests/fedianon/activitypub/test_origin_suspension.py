@@ -78,6 +78,8 @@ async def test_a_suspended_local_account_is_served_marked_and_its_followers_told
     document = served.json()
     assert document["suspended"] is True and document["name"] == "" and document["summary"] == ""
     assert document["publicKey"]["publicKeyPem"]  # what it signed still verifies
+    found = await client.get("/.well-known/webfinger", params={"resource": "acct:rosa@campus.test"})
+    assert found.status_code == 200  # still resolves, to the marked actor
     assert [u.get("suspended") for u in await updates_sent(rosa.account)] == [True]
 
     await account_moderation.unsuspend(ctx, moderator.account, rosa.account.id)
@@ -101,6 +103,8 @@ async def test_a_deleted_local_account_is_gone(
     gone = await make_user(settings, "gone")
     await Account.filter(id=gone.account.id).update(suspended_at=utcnow(), deleted_at=utcnow())
     assert (await client.get("/users/gone", headers=AP)).status_code == 410
+    lookup = {"resource": "acct:gone@campus.test"}
+    assert (await client.get("/.well-known/webfinger", params=lookup)).status_code == 404
 
 
 async def test_a_peer_suspending_its_actor_hides_it_here_until_lifted(app) -> None:  # type: ignore[no-untyped-def]
