@@ -15,7 +15,6 @@ from datetime import timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
 
 from federation.client import FetchError
 from fedianon.activitypub import policy
@@ -27,6 +26,7 @@ from fedianon.jobs.registry import PermanentJobError, handler
 from fedianon.models.accounts import Account
 from fedianon.models.federation import Instance
 from fedianon.models.social import Follow
+from fedianon.services import counters
 from fedianon.timeutil import utcnow
 
 log = logging.getLogger("fedianon.delivery")
@@ -131,7 +131,7 @@ async def record_failure(domain: str) -> None:
     _recent_success.pop(domain, None)
     instance = await _instance(domain)
     now = utcnow()
-    await Instance.filter(id=instance.id).update(failure_count=F("failure_count") + 1)
+    await counters.increment(Instance, instance.id, "failure_count")
     await Instance.filter(id=instance.id, first_failure_at__isnull=True).update(
         first_failure_at=now
     )

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
 
 from fedianon.context import AppContext
 from fedianon.db import atomic
@@ -15,7 +14,7 @@ from fedianon.ids import new_id
 from fedianon.models.accounts import Account
 from fedianon.models.social import Bookmark, Favourite, StatusPin
 from fedianon.models.statuses import Status
-from fedianon.services import feeds, notifications, outbox
+from fedianon.services import counters, feeds, notifications, outbox
 from fedianon.services.statuses import get_visible, remove_status
 from fedianon.timeutil import utcnow
 
@@ -31,7 +30,7 @@ async def favourite(ctx: AppContext, viewer: Account, status_id: int) -> Status:
     try:
         async with atomic():
             fav = await Favourite.create(account=viewer, status=status)
-            await Status.filter(id=status.id).update(favourites_count=F("favourites_count") + 1)
+            await counters.increment(Status, status.id, "favourites_count")
             await notifications.notify(status.account, viewer, "favourite", status)
             await outbox.favourited(ctx, viewer, status, fav.id)
     except IntegrityError:
@@ -45,9 +44,7 @@ async def unfavourite(ctx: AppContext, viewer: Account, status_id: int) -> Statu
         fav = await Favourite.get_or_none(account_id=viewer.id, status_id=status.id)
         if fav is not None:
             await fav.delete()
-            await Status.filter(id=status.id, favourites_count__gt=0).update(
-                favourites_count=F("favourites_count") - 1
-            )
+            await counters.decrement(Status, status.id, "favourites_count")
             await outbox.unfavourited(ctx, viewer, status, fav.id)
     return status
 
@@ -82,10 +79,8 @@ async def reblog(
             reblog_of=original,
             created_at=now,
         )
-        await Status.filter(id=original.id).update(reblogs_count=F("reblogs_count") + 1)
-        await Account.filter(id=viewer.id).update(
-            statuses_count=F("statuses_count") + 1, last_status_at=now
-        )
+        await counters.increment(Status, original.id, "reblogs_count")
+        await counters.increment(Account, viewer.id, "statuses_count", last_status_at=now)
         await feeds.fan_out(boost, viewer, mentioned_ids=[], tag_ids=[])
         await notifications.notify(original.account, viewer, "reblog", original)
         boost.reblog_of = original

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F, Q
+from tortoise.expressions import Q
 
 from fedianon.blocklists import normalize_domain
 from fedianon.context import AppContext
@@ -23,23 +23,16 @@ from fedianon.models.social import (
     Mute,
     Notification,
 )
-from fedianon.services import feeds, lists, notifications, outbox
+from fedianon.services import counters, feeds, lists, notifications, outbox
 from fedianon.services.accounts import get_account
 from fedianon.services.visibility import is_blocked_between
 from fedianon.timeutil import utcnow
 
 
 async def _adjust_counts(follower_id: int, target_id: int, delta: int) -> None:
-    if delta > 0:
-        await Account.filter(id=follower_id).update(following_count=F("following_count") + 1)
-        await Account.filter(id=target_id).update(followers_count=F("followers_count") + 1)
-    else:
-        await Account.filter(id=follower_id, following_count__gt=0).update(
-            following_count=F("following_count") - 1
-        )
-        await Account.filter(id=target_id, followers_count__gt=0).update(
-            followers_count=F("followers_count") - 1
-        )
+    change = counters.increment if delta > 0 else counters.decrement
+    await change(Account, follower_id, "following_count")
+    await change(Account, target_id, "followers_count")
 
 
 @dataclass(frozen=True)
@@ -341,13 +334,9 @@ async def drop_all_follows(account_ids: list[int]) -> None:
     async with atomic():
         for row in await Follow.filter(touching):
             if row.account_id not in ids:  # type: ignore[attr-defined]
-                await Account.filter(id=row.account_id, following_count__gt=0).update(
-                    following_count=F("following_count") - 1
-                )  # type: ignore[attr-defined]
+                await counters.decrement(Account, row.account_id, "following_count")  # type: ignore[attr-defined]
             if row.target_account_id not in ids:  # type: ignore[attr-defined]
-                await Account.filter(id=row.target_account_id, followers_count__gt=0).update(
-                    followers_count=F("followers_count") - 1
-                )  # type: ignore[attr-defined]
+                await counters.decrement(Account, row.target_account_id, "followers_count")  # type: ignore[attr-defined]
         await Follow.filter(touching).delete()
         await FollowRequest.filter(touching).delete()
         await Account.filter(id__in=sorted(ids)).update(followers_count=0, following_count=0)

@@ -10,7 +10,6 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
 
 from fedianon.context import AppContext
 from fedianon.db import atomic, on_commit
@@ -27,7 +26,16 @@ from fedianon.models.statuses import (
     StatusTag,
     Tag,
 )
-from fedianon.services import conversations, events, feeds, media, notifications, outbox, polls
+from fedianon.services import (
+    conversations,
+    counters,
+    events,
+    feeds,
+    media,
+    notifications,
+    outbox,
+    polls,
+)
 from fedianon.services.mentions import resolve_mentions
 from fedianon.services.text import count_characters, find_hashtags, plain_to_html
 from fedianon.services.visibility import can_view, visible_ids
@@ -168,11 +176,9 @@ async def post_status(
             await media.attach(author, status, draft.media_ids, editing=False)
         if poll_spec is not None:
             await polls.create_for_status(status, poll_spec)
-        await Account.filter(id=author.id).update(
-            statuses_count=F("statuses_count") + 1, last_status_at=now
-        )
+        await counters.increment(Account, author.id, "statuses_count", last_status_at=now)
         if parent is not None:
-            await Status.filter(id=parent.id).update(replies_count=F("replies_count") + 1)
+            await counters.increment(Status, parent.id, "replies_count")
         if idempotency_key:
             await IdempotencyKey.create(
                 account=author, key=idempotency_key[:255], status_id=status.id
@@ -319,20 +325,14 @@ async def remove_status(ctx: AppContext, status: Status, *, federate: bool = Tru
             "id", "account_id", "visibility"
         )
         for boost_id, booster_id, boost_visibility in boosts:
-            await Account.filter(id=booster_id).update(statuses_count=F("statuses_count") - 1)
+            await counters.decrement(Account, booster_id, "statuses_count")
             await _emit_delete(boost_id, booster_id, boost_visibility)
         await Status.filter(reblog_of_id=status.id).delete()
         if status.in_reply_to_id is not None:  # type: ignore[attr-defined]
-            await Status.filter(id=status.in_reply_to_id, replies_count__gt=0).update(
-                replies_count=F("replies_count") - 1
-            )  # type: ignore[attr-defined]
+            await counters.decrement(Status, status.in_reply_to_id, "replies_count")  # type: ignore[attr-defined]
         if status.reblog_of_id is not None:  # type: ignore[attr-defined]
-            await Status.filter(id=status.reblog_of_id, reblogs_count__gt=0).update(
-                reblogs_count=F("reblogs_count") - 1
-            )  # type: ignore[attr-defined]
-        await Account.filter(id=author.id, statuses_count__gt=0).update(
-            statuses_count=F("statuses_count") - 1
-        )
+            await counters.decrement(Status, status.reblog_of_id, "reblogs_count")  # type: ignore[attr-defined]
+        await counters.decrement(Account, author.id, "statuses_count")
         await conversations.status_removed(status)
         await _emit_delete(status.id, author.id, status.visibility)
         if status.local:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
 
 from federation import activitystreams as as2
 from fedianon.context import AppContext
@@ -11,7 +10,7 @@ from fedianon.db import atomic
 from fedianon.models.accounts import Account
 from fedianon.models.social import Favourite, Notification
 from fedianon.models.statuses import Status
-from fedianon.services import notifications
+from fedianon.services import counters, notifications
 from fedianon.services.visibility import can_view
 
 
@@ -23,7 +22,7 @@ async def like(ctx: AppContext, activity: as2.Activity, actor: Account) -> None:
     try:
         async with atomic():
             await Favourite.create(account=actor, status=status, uri=activity.id)
-            await Status.filter(id=status.id).update(favourites_count=F("favourites_count") + 1)
+            await counters.increment(Status, status.id, "favourites_count")
             await notifications.notify(status.account, actor, "favourite", status)
     except IntegrityError:
         return
@@ -43,9 +42,7 @@ async def undo_like(ctx: AppContext, activity: as2.Activity, actor: Account) -> 
         return
     async with atomic():
         await Favourite.filter(id=favourite.id).delete()
-        await Status.filter(id=favourite.status_id, favourites_count__gt=0).update(
-            favourites_count=F("favourites_count") - 1
-        )  # type: ignore[attr-defined]
+        await counters.decrement(Status, favourite.status_id, "favourites_count")  # type: ignore[attr-defined]
         await Notification.filter(
             from_account_id=actor.id, type="favourite", status_id=favourite.status_id
         ).delete()  # type: ignore[attr-defined]

@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
 
 from federation import activitystreams as as2
 from fedianon.activitypub import policy
@@ -28,7 +27,7 @@ from fedianon.ids import new_id
 from fedianon.models.accounts import Account
 from fedianon.models.media import MediaAttachment
 from fedianon.models.statuses import Conversation, Mention, Poll, Status, StatusEdit, StatusTag
-from fedianon.services import conversations, events, feeds, notifications, polls
+from fedianon.services import conversations, counters, events, feeds, notifications, polls
 from fedianon.services.statuses import _tags_for, remove_status
 from fedianon.services.text import html_to_text, sanitize_html
 from fedianon.timeutil import utcnow
@@ -197,11 +196,9 @@ async def import_note(
             await _store_attachments(status, author, note)
         if note.poll is not None:
             await _store_poll(ctx, status, note)
-        await Account.filter(id=author.id).update(
-            statuses_count=F("statuses_count") + 1, last_status_at=published
-        )
+        await counters.increment(Account, author.id, "statuses_count", last_status_at=published)
         if parent is not None:
-            await Status.filter(id=parent.id).update(replies_count=F("replies_count") + 1)
+            await counters.increment(Status, parent.id, "replies_count")
         await feeds.fan_out(
             status, author, mentioned_ids=[a.id for a in mentioned], tag_ids=[t.id for t in tags]
         )
@@ -447,10 +444,8 @@ async def announce(ctx: AppContext, activity: as2.Activity, actor: Account) -> S
         )
         if boost is None:
             return await Status.get_or_none(uri=activity.id)
-        await Status.filter(id=original.id).update(reblogs_count=F("reblogs_count") + 1)
-        await Account.filter(id=actor.id).update(
-            statuses_count=F("statuses_count") + 1, last_status_at=published
-        )
+        await counters.increment(Status, original.id, "reblogs_count")
+        await counters.increment(Account, actor.id, "statuses_count", last_status_at=published)
         await feeds.fan_out(boost, actor, mentioned_ids=[], tag_ids=[])
         if original.account.domain is None:
             await notifications.notify(original.account, actor, "reblog", original)
