@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tortoise.expressions import Subquery
+from tortoise.expressions import Q, Subquery
 
 from fedianon.db import on_commit
 from fedianon.models.accounts import Account
@@ -221,20 +221,26 @@ async def fan_out(
     return recipients
 
 
-async def add_author_history(follower: Account, target: Account, limit: int = 40) -> None:
-    """After a follow, backfill the follower's home with the target's recent visible posts."""
-    if follower.domain is not None:
-        return
-    recent = (
+async def recent_for_followers(author_id: int, limit: int, *, self_replies: bool) -> list[int]:
+    """Ids of an author's latest posts its followers see (public, unlisted, followers-only),
+    newest first, to backfill a feed after a follow: no replies, or (`self_replies`) none to
+    other people."""
+    replies = Q(reply_to_other=False) if self_replies else Q(in_reply_to_id__isnull=True)
+    return list(
         await Status.filter(
-            account_id=target.id,
-            visibility__in=("public", "unlisted", "private"),
-            in_reply_to_id__isnull=True,
+            replies, account_id=author_id, visibility__in=("public", "unlisted", "private")
         )
         .order_by("-id")
         .limit(limit)
         .values_list("id", flat=True)
     )
+
+
+async def add_author_history(follower: Account, target: Account, limit: int = 40) -> None:
+    """After a follow, backfill the follower's home with the target's recent visible posts."""
+    if follower.domain is not None:
+        return
+    recent = await recent_for_followers(target.id, limit, self_replies=False)
     if recent:
         await HomeFeedEntry.bulk_create(
             [HomeFeedEntry(account_id=follower.id, status_id=sid) for sid in recent],

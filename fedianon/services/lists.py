@@ -193,16 +193,7 @@ async def forget_member(owner_id: int, target_ids: list[int]) -> None:
 
 
 async def _merge_into_list(target: UserList, account: Account) -> None:
-    recent = (
-        await Status.filter(
-            account_id=account.id,
-            visibility__in=("public", "unlisted", "private"),
-            reply_to_other=False,
-        )
-        .order_by("-id")
-        .limit(BACKFILL)
-        .values_list("id", flat=True)
-    )
+    recent = await feeds.recent_for_followers(account.id, BACKFILL, self_replies=True)
     if recent:
         await ListFeedEntry.bulk_create(
             [ListFeedEntry(list_id=target.id, status_id=sid) for sid in recent],
